@@ -1,0 +1,131 @@
+/**
+ * The provider contract: the only thing inletsctl knows about a cloud.
+ *
+ * Rules (see README "Adding a provider"):
+ * - A provider never waits. `create` starts the work and returns; callers poll `status` through the
+ *   shared poller (src/core/poller.ts), which owns backoff, Retry-After and timeouts. `delete` is a
+ *   step: it does what it can now and answers 'pending' until everything is gone.
+ * - Every resource a provider creates carries the tunnel name and the `inletsctl` tag/label, so that
+ *   `delete({ name })` can find and remove all of it even when create was interrupted before it
+ *   returned an id. Nothing is left behind: instance, firewall, IP, disk, NIC, group.
+ * - Each cloud's own status words map to {@link HostStatus}.
+ * - Errors are {@link ProviderError} with a code; never put a credential in a message.
+ */
+import type { ProviderError } from '../errors.js';
+
+/** The one status vocabulary every provider maps its cloud's words onto. */
+export type HostStatus = 'provisioning' | 'active' | 'deleting' | 'error';
+
+/** What inletsctl needs to find a host again. `name` is always known; the rest may be. */
+export interface HostRef {
+  name: string;
+  id?: string;
+  ip?: string;
+  region?: string;
+  /** Provider-owned data returned by create (ids of firewalls, IPs, groups…), kept in state. */
+  data?: Record<string, string>;
+}
+
+export interface Host extends HostRef {
+  id: string;
+  status: HostStatus;
+  /** The cloud's own status word, for `list` and error messages. */
+  providerStatus?: string;
+  createdAt?: string;
+}
+
+export interface CreateRequest {
+  /** Tunnel name; also the instance name and a tag/label value. */
+  name: string;
+  region: string;
+  plan: string;
+  image: string;
+  zone?: string;
+  /** Rendered user-data in the format the provider asked for (see ProviderDescription.userData). */
+  userData: Buffer;
+  /** The control port (8123 unless changed) and the data ports the user asked to open. */
+  controlPort: number;
+  ports: number[];
+  /** Create a cloud firewall/security group, when the provider supports an optional one. */
+  firewall: boolean;
+}
+
+export interface Provider {
+  create(req: CreateRequest): Promise<Host>;
+  status(ref: HostRef): Promise<Host>;
+  /** One step of deletion; idempotent; 'done' when nothing of `ref` is left. */
+  delete(ref: HostRef): Promise<'done' | 'pending'>;
+  /** Hosts this tool created (by tag or label), whatever the state file says. */
+  list(): Promise<Host[]>;
+}
+
+export interface CredentialSpec {
+  /** Flags read for the secret, for example ['access-token', 'access-token-file']. */
+  flags: string[];
+  /** Environment variables read, in order of precedence. */
+  env: string[];
+  /** One line: how to get this credential in the cloud's console. */
+  howTo: string;
+  required: boolean;
+}
+
+export interface ExtraFlag {
+  describe: string;
+  type: 'string' | 'number' | 'boolean';
+  default?: string | number | boolean;
+  /** Environment variable that supplies the flag when it is not given. */
+  env?: string;
+}
+
+export interface ProviderDescription {
+  /** The `--provider` value. */
+  name: string;
+  title: string;
+  defaults: {
+    region: string;
+    plan: string;
+    image: string;
+    zone?: string;
+    /** Why these defaults (cheapest plan, Debian image…), with a link. */
+    reason: string;
+    /** Estimated monthly cost of the default plan, in US dollars. */
+    monthlyUsd: number;
+  };
+  /** Regions offered when prompting on a TTY; the first is the default. */
+  regions: string[];
+  credentials: CredentialSpec;
+  /** Provider-specific flags (`--vpc-id`, `--subscription-id`…). */
+  extraFlags: Record<string, ExtraFlag>;
+  /** Environment variable overriding the API base URL (used by fakes and compatible endpoints). */
+  apiUrlEnv?: string;
+  userData: {
+    /** The cloud's documented limit, in bytes of the raw (decoded) user-data. */
+    limitBytes: number;
+    /** 'cloud-config' for cloud-init images; 'script' for images that only run a startup script. */
+    format: 'cloud-config' | 'script';
+    /** Whether the API accepts binary user-data (so it may be gzip-compressed). */
+    binary: boolean;
+  };
+  /** Whether create manages a firewall (always, optional with --firewall, or never). */
+  firewall: 'always' | 'optional' | 'never';
+}
+
+/** What a provider is given when it is made. */
+export interface ProviderContext {
+  /** Secrets resolved from flags, files and environment, by credential flag name. */
+  credentials: Record<string, string | undefined>;
+  /** API base URL override, or undefined for the cloud's real endpoint. */
+  apiUrl?: string;
+  /** Values of the provider's extra flags. */
+  options: Record<string, unknown>;
+  /** Directory where a provider may keep files (the local provider keeps its processes there). */
+  stateDir: string;
+}
+
+/** One entry of providers/index.ts: the description is cheap, the implementation loads lazily. */
+export interface ProviderModule {
+  description: ProviderDescription;
+  load(): Promise<(ctx: ProviderContext) => Provider>;
+}
+
+export type { ProviderError };
