@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# The real boot test (issue #3, item 8): rendered user-data booted by real cloud-init in a
+# throw-away Debian 12 systemd container must become a working exit node that carries traffic.
+#
+# For each case (gzip'd #cloud-config, as EC2 and the local provider get it; the #!/bin/bash form):
+#   1. a minbase bookworm rootfs (debootstrap, cached under $INLETS_BOOT_CACHE) is booted with
+#      systemd-nspawn --volatile=overlay (the cache is never written), a NoCloud seed bind-mounted
+#      at /var/lib/cloud/seed/nocloud, and a veth link to a /30 of its own;
+#   2. the container may reach only the Debian mirror (ports 80/443) and the host's DNS servers,
+#      through NAT; an `unreachable` route for its subnet is in place before any traffic, so no
+#      packet for it can leave through the default route while the link is down;
+#   3. from the host: poll https://IP:8123/healthz and /status (pinned key, token) until ready,
+#      then send 1 MiB through an engine client and a data port to a local echo upstream and back.
+# Everything is torn down by PID, machine name, table name and route, on success and failure.
+#
+# Needs root, debootstrap, systemd-container (systemd-nspawn), nftables, iproute2, node.
+# Environment: INLETS_BOOT_CACHE (default /var/cache/inlets-boot-test), INLETS_BOOT_TIMEOUT
+# (seconds to wait for readiness per case, default 300), INLETS_BOOT_KEEP=1 keeps the work dir.
+# Prints "boot-test: N passed, M failed" and exits non-zero when anything failed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${INLETS_BOOT_CACHE:-/var/cache/inlets-boot-test}
+READY_TIMEOUT=${INLETS_BOOT_TIMEOUT:-300}
+SUITE=bookworm
+MIRROR=http://deb.debian.org/debian
+MIRROR_HOST=deb.debian.org
+# Bump when the package list changes, so a stale cache is not used.
+ROOTFS=$CACHE/rootfs-$SUITE-v1
+PACKAGES=systemd,systemd-sysv,dbus,cloud-init,iproute2,ca-certificates,python3-cffi-backend
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+log() { printf '%s boot-test: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+die() { log "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "needs root (systemd-nspawn, veth, nftables)"
+for tool in debootstrap systemd-nspawn nft ip node getent nsenter flock; do
+  command -v "$tool" >/dev/null || die "missing $tool (apt-get install debootstrap systemd-container nftables iproute2)"
+done
+[ -f "$ROOT/dist/inlets.mjs" ] || (cd "$ROOT" && npm run build --silent)
+helper() { node --import tsx "$ROOT/.ci/boot-test-helper.ts" "$@"; }
+
+# --- the cached rootfs ------------------------------------------------------------------------
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock -w 600 9 || die "another boot test holds $CACHE/.lock"
+if [ ! -f "$ROOTFS/.complete" ]; then
+  log "building the $SUITE rootfs in $ROOTFS (cached for later runs)"
+  rm -rf "$ROOTFS.tmp"
+  started=$(date +%s)
+  debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$ROOTFS.tmp" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
+    { tail -20 "$CACHE/debootstrap.log"; die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
+  touch "$ROOTFS.tmp/.complete"
+  rm -rf "$ROOTFS"
+  mv "$ROOTFS.tmp" "$ROOTFS"
+  log "rootfs ready in $(($(date +%s) - started)) s"
+fi
+flock -u 9
+
+# --- teardown: every step registers its undo; run in reverse on exit ------------------------
+UNDO=()
+undo() { UNDO+=("$*"); }
+teardown() {
+  local i
+  for ((i = ${#UNDO[@]} - 1; i >= 0; i--)); do eval "${UNDO[i]}" || true; done
+  UNDO=()
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+stop_container() { # PID: poweroff through SIGTERM, SIGKILL after 20 s
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 200; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# DNS servers the container may use: the host's, unless those are a local stub.
+dns_servers() {
+  local file=/etc/resolv.conf
+  if grep -qE '^nameserver 127\.' "$file" && [ -f /run/systemd/resolve/resolv.conf ]; then file=/run/systemd/resolve/resolv.conf; fi
+  awk '$1 == "nameserver" && $2 ~ /^[0-9.]+$/ && $2 !~ /^127\./ { print $2 }' "$file"
+}
+
+PASSED=0
+FAILED=0
+
+# run_case NAME FORMAT BINARY: one container, one boot, readiness and traffic.
+run_case() {
+  local name=$1 format=$2 binary=$3
+  local id machine veth net host_ip ct_ip work pid started leader
+  id=$(printf '%04x' $((RANDOM % 65536)))
+  machine=ib-$id
+  veth=ve-$machine
+  net=$((RANDOM % 250 + 2))
+  host_ip=10.234.$net.1
+  ct_ip=10.234.$net.2
+  ip route show "10.234.$net.0/30" | grep -q . && die "10.234.$net.0/30 is in use; run again"
+  work=$(mktemp -d /tmp/inlets-boot-test.XXXXXX)
+  [ "${INLETS_BOOT_KEEP:-}" = 1 ] || undo "rm -rf '$work'"
+  log "[$name] machine $machine, container $ct_ip, work dir $work"
+
+  # 1. The seed: our rendered user-data untouched; test-only settings go in vendor-data.
+  mkdir -p "$work/seed" "$work/networkd"
+  helper render "$work" "$format" "$binary"
+  mv "$work/user-data" "$work/seed/user-data"
+  printf 'instance-id: iid-inlets-boot-%s\nlocal-hostname: inlets-boot-%s\n' "$id" "$id" >"$work/seed/meta-data"
+  # minbase has no locales package: C.UTF-8 avoids a locale-gen step (test seed only).
+  printf '#cloud-config\nlocale: C.UTF-8\n' >"$work/seed/vendor-data"
+  local dns
+  dns=$(dns_servers | paste -sd, -)
+  [ -n "$dns" ] || die "no usable DNS server in /etc/resolv.conf"
+  cat >"$work/seed/network-config" <<EOF
+version: 2
+ethernets:
+  host0:
+    addresses: [$ct_ip/30]
+    gateway4: $host_ip
+    nameservers:
+      addresses: [$dns]
+EOF
+  # Without this, networkd waits for IPv6 router advertisements that never come (about 14 s).
+  printf '[Network]\nIPv6AcceptRA=no\nLinkLocalAddressing=no\n' >"$work/networkd/no-ra.conf"
+  dns_servers | sed 's/^/nameserver /' >"$work/resolv.conf"
+
+  # 2. The network, before anything can send: unreachable route, then the guard and NAT.
+  ip route add unreachable "10.234.$net.0/30" metric 4000
+  undo "ip route del unreachable 10.234.$net.0/30 metric 4000"
+  local mirror_ips dns_ips
+  mirror_ips=$(getent ahostsv4 "$MIRROR_HOST" | awk '{ print $1 }' | sort -u | paste -sd, -)
+  [ -n "$mirror_ips" ] || die "cannot resolve $MIRROR_HOST"
+  dns_ips=${dns}
+  local forward_was
+  forward_was=$(cat /proc/sys/net/ipv4/ip_forward)
+  if [ "$forward_was" != 1 ]; then
+    echo 1 >/proc/sys/net/ipv4/ip_forward
+    # Put it back (after our table is gone) unless another boot test's table is still there.
+    undo "nft list tables | grep -q inlets_boot_ || echo $forward_was >/proc/sys/net/ipv4/ip_forward"
+  fi
+  nft -f - <<EOF
+table inet inlets_boot_$id {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "$veth" ip daddr { $mirror_ips } tcp dport { 80, 443 } accept
+    iifname "$veth" ip daddr { $dns_ips } meta l4proto { tcp, udp } th dport 53 accept
+    iifname "$veth" counter drop
+    oifname "$veth" ct state established,related accept
+    oifname "$veth" counter drop
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    iifname "$veth" oifname != "$veth" masquerade
+  }
+}
+EOF
+  undo "nft delete table inet inlets_boot_$id"
+
+  # 3. Boot.
+  started=$(now_ms)
+  systemd-nspawn --boot --register=no --keep-unit --network-veth --volatile=overlay \
+    --directory="$ROOTFS" --machine="$machine" --console=read-only --resolv-conf=off \
+    --bind-ro="$work/seed:/var/lib/cloud/seed/nocloud" \
+    --bind-ro="$work/resolv.conf:/etc/resolv.conf" \
+    --bind-ro="$work/networkd:/etc/systemd/network/10-cloud-init-host0.network.d" \
+    systemd.journald.forward_to_console=1 systemd.wants=systemd-networkd.service \
+    >"$work/console.log" 2>&1 &
+  pid=$!
+  undo "stop_container $pid"
+  local i
+  for ((i = 0; i < 100; i++)); do ip link show "$veth" >/dev/null 2>&1 && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  ip link show "$veth" >/dev/null 2>&1 || { tail -30 "$work/console.log"; die "[$name] no $veth: systemd-nspawn did not start"; }
+  ip addr add "$host_ip/30" dev "$veth"
+  ip link set "$veth" up
+
+  # 4. Ready, then traffic.
+  local url=https://$ct_ip:8123 ok=1
+  if helper ready "$url" "$work" "$READY_TIMEOUT"; then
+    local elapsed=$(($(now_ms) - started))
+    log "[$name] boot to ready: $((elapsed / 1000)).$((elapsed % 1000 / 100)) s (container start to /status answering)"
+    helper traffic "$url" "$ct_ip" "$work" || ok=0
+  else
+    ok=0
+  fi
+  if [ "$ok" = 1 ]; then
+    PASSED=$((PASSED + 1))
+    log "[$name] passed"
+  else
+    FAILED=$((FAILED + 1))
+    log "[$name] FAILED; console (last 60 lines):"
+    tail -60 "$work/console.log" | sed 's/\x1b\[[0-9;]*m//g'
+    leader=$(pgrep -P "$pid" | head -1 || true)
+    if [ -n "$leader" ]; then
+      log "[$name] inside: systemctl status inlets; cloud-init-output.log tail"
+      nsenter -t "$leader" -m -u -i -n -p -- /bin/sh -c 'systemctl --no-pager status inlets.service; tail -30 /var/log/cloud-init-output.log' 2>&1 | tail -60 || true
+    fi
+  fi
+  teardown
+}
+
+run_case cloud-config-gzip cloud-config true
+run_case boot-script script false
+
+echo "boot-test: $PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]

@@ -1,0 +1,394 @@
+#!/usr/bin/env node
+// `npm run bench`: measures direct loopback, `ssh -R` (OpenSSH) and our tunnel in one run with the
+// same workloads, prints a table with inlets/ssh ratios and the issue's goals, and writes the
+// figures to bench/results/<timestamp>.json. Node built-ins and child processes only; it installs
+// nothing (bench/README.md lists what it needs). Everything stays on 127.0.0.1.
+import { parseArgs } from 'node:util';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, existsSync, statSync, readFileSync, accessSync, constants } from 'node:fs';
+import { tmpdir, cpus, loadavg, hostname } from 'node:os';
+import { join, dirname, delimiter } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import { startProcess, waitForOutput, runToEnd, killAll, killAllSync, rssSum, freePorts, sleep, tail } from './lib/procs.mjs';
+import { startIperfServer, runIperf } from './lib/iperf.mjs';
+import { startSshPath, SSHD } from './lib/ssh-path.mjs';
+import { startInletsPath } from './lib/inlets-path.mjs';
+import { figureTable, renderTable, evaluateGoals, renderGoals } from './lib/report.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+/** The engine under test; INLETS_BENCH_BUNDLE points at another build (e.g. a release) instead. */
+const BUNDLE = process.env.INLETS_BENCH_BUNDLE || join(root, 'dist', 'inlets.mjs');
+const LOAD_CLIENT = join(here, 'lib', 'load-client.mjs');
+const ECHO_SERVER = join(here, 'lib', 'echo-server.mjs');
+const ALL_PATHS = ['direct', 'ssh', 'inlets'];
+
+const HELP = `Usage: npm run bench -- [--quick] [--only direct,ssh,inlets]
+       node bench/run.mjs [--quick] [--only ...]   (after npm run build)
+
+Measures direct loopback, ssh -R and the inlets tunnel with the same workloads and prints a
+table with inlets/ssh ratios. Needs iperf3, openssh-server and openssh-client (see bench/README.md).
+
+  --quick          shorter runs and fewer samples (a smoke run, figures are rough)
+  --only LIST      comma-separated subset of: ${ALL_PATHS.join(', ')}
+  --help           this text`;
+
+let flags;
+try {
+  ({ values: flags } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  }));
+} catch (err) {
+  console.error(`bench: ${err.message}\n\n${HELP}`);
+  process.exit(2);
+}
+if (flags.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const selected = flags.only ? flags.only.split(',').map((s) => s.trim()).filter(Boolean) : ALL_PATHS;
+for (const p of selected) {
+  if (!ALL_PATHS.includes(p)) {
+    console.error(`--only: unknown path "${p}"; use some of ${ALL_PATHS.join(', ')}`);
+    process.exit(2);
+  }
+}
+
+/** Durations and counts; --quick shrinks them for a smoke run. */
+const S = flags.quick
+  ? { iperfSeconds: 2, rttCount: 1000, rttWarmup: 100, connectCount: 60, connectB2bCount: 100, connectWarmup: 10, holSeconds: 4, holInteractiveMs: 2000, conns: 1000, connsConcurrency: 100, settleMs: 500 }
+  : { iperfSeconds: 5, rttCount: 5000, rttWarmup: 500, connectCount: 300, connectB2bCount: 300, connectWarmup: 10, holSeconds: 7, holInteractiveMs: 4500, conns: 1000, connsConcurrency: 100, settleMs: 1000 };
+const HOL_GAP_MS = 1;
+/**
+ * Pause between paced fresh connections. It outlasts Linux's 40 ms delayed ACK, so the previous
+ * connection's teardown never holds up the next one's first byte (ssh -R shows 40 ms stalls from
+ * Nagle's algorithm on its transport when connections come back to back; that figure is kept too).
+ */
+const CONNECT_GAP_MS = 50;
+
+// ---------------------------------------------------------------------------------------------
+// Prerequisites: fail early with the Debian package to install.
+
+function onPath(cmd) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    try {
+      accessSync(join(dir, cmd), constants.X_OK);
+      return true;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return false;
+}
+
+function checkPrerequisites() {
+  const missing = [];
+  if (!onPath('iperf3')) missing.push('iperf3 (Debian package "iperf3")');
+  if (selected.includes('ssh')) {
+    if (!existsSync(SSHD)) missing.push(`${SSHD} (Debian package "openssh-server")`);
+    if (!onPath('ssh') || !onPath('ssh-keygen')) missing.push('ssh and ssh-keygen (Debian package "openssh-client")');
+  }
+  if (missing.length) {
+    console.error(`bench: missing ${missing.join('; ')}.\nInstall them (for example: sudo apt-get install iperf3 openssh-server openssh-client) and run again.`);
+    process.exit(2);
+  }
+  if (selected.includes('inlets') && !existsSync(BUNDLE)) {
+    console.error(`bench: ${BUNDLE} not found; run "npm run build" first (npm run bench does).`);
+    process.exit(2);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup on every way out.
+
+let tmp = null;
+let cleaning = null;
+async function cleanup() {
+  cleaning ??= (async () => {
+    await killAll();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+process.on('exit', () => {
+  killAllSync();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    console.error(`\nbench: ${sig}, stopping every process it started`);
+    const hard = setTimeout(() => process.exit(130), 5000);
+    hard.unref();
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workload helpers.
+
+/** Runs one load-client mode in its own process and returns its JSON result. */
+async function runLoad(mode, opts, timeoutMs) {
+  const res = await runToEnd(`load client ${mode}`, process.execPath, [LOAD_CLIENT, mode, JSON.stringify(opts)], timeoutMs);
+  const last = res.stdout.trim().split('\n').pop() ?? '';
+  let out;
+  try {
+    out = JSON.parse(last);
+  } catch {
+    throw new Error(`load client ${mode} gave no result (code ${res.code}, signal ${res.signal}) ${res.stderr.slice(-400)}`);
+  }
+  if (out.error) throw new Error(`load client ${mode}: ${out.error}`);
+  return out;
+}
+
+/** One connection, one byte, its echo; false on any failure within `timeoutMs`. */
+function probeEcho(port, timeoutMs) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.on('error', () => done(false));
+    socket.on('close', () => done(false));
+    socket.on('connect', () => socket.write('?'));
+    socket.on('data', (d) => done(d.toString() === '?'));
+  });
+}
+
+/** Polls the public echo port until a connection gets echoed (bounded), failing fast if the tunnel died. */
+async function waitReady(path, port, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const dead = path?.alive();
+    if (dead) throw new Error(`${dead.name} exited (code ${dead.code}, signal ${dead.signal}) before the tunnel was ready\n${tail(dead)}`);
+    if (await probeEcho(port, 1000)) return;
+    await sleep(150);
+  }
+  throw new Error(`no echo through 127.0.0.1:${port} within ${timeoutMs} ms${path ? `\n${path.processes.map((p) => tail(p)).join('\n')}` : ''}`);
+}
+
+function rssOf(path) {
+  if (!path) return null;
+  const serverPids = path.serverPids();
+  const clientPids = path.clientPids();
+  return { serverRssBytes: rssSum(serverPids), clientRssBytes: rssSum(clientPids), serverPids, clientPids };
+}
+
+/** Bulk iperf3 through the path while a separate load client measures 1-byte round trips. */
+async function headOfLine(ports) {
+  const bulk = runIperf(ports.iperf, S.holSeconds, 1);
+  // Let the bulk stream fill the tunnel before the interactive stream starts measuring.
+  await sleep(1000);
+  const interactive = runLoad('interactive', { port: ports.echo, durationMs: S.holInteractiveMs, gapMs: HOL_GAP_MS }, S.holInteractiveMs + 30000);
+  const [b, i] = await Promise.allSettled([bulk, interactive]);
+  if (i.status === 'rejected') throw i.reason;
+  return { interactive: i.value, bulk: b.status === 'fulfilled' ? b.value : { error: b.reason.message }, gapMs: HOL_GAP_MS };
+}
+
+/** Holds S.conns connections open through the path and reads the server-side RSS meanwhile. */
+async function manyConnections(path, ports) {
+  const opts = { port: ports.echo, count: S.conns, concurrency: S.connsConcurrency };
+  const entry = startProcess('load client conns', process.execPath, [LOAD_CLIENT, 'conns', JSON.stringify(opts)]);
+  const timer = setTimeout(() => entry.child.kill('SIGKILL'), 120000);
+  try {
+    await waitForOutput(entry, /"event":"holding"/, 90000, 'holding line');
+    await sleep(500);
+    let serverRssBytes = null;
+    let serverPids = [];
+    for (let i = 0; i < 3 && path; i++) {
+      serverPids = path.serverPids();
+      serverRssBytes = Math.max(serverRssBytes ?? 0, rssSum(serverPids));
+      await sleep(200);
+    }
+    const clientRssBytes = path ? rssSum(path.clientPids()) : null;
+    entry.child.stdin.write('release\n');
+    await entry.exit;
+    const last = entry.stdout.trim().split('\n').pop() ?? '';
+    const out = JSON.parse(last);
+    if (out.error) throw new Error(`load client conns: ${out.error}`);
+    return { ...out, serverRssBytes, clientRssBytes, serverPids };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs `fn`, storing its result under `key` or `{ error }`; logs one line either way. */
+async function step(result, key, label, fn, path) {
+  const dead = path?.alive();
+  if (dead) {
+    result[key] = { error: `skipped: ${dead.name} is no longer running` };
+    console.log(`    ${label}: skipped (${dead.name} exited)`);
+    return;
+  }
+  const t0 = Date.now();
+  try {
+    result[key] = await fn();
+    console.log(`    ${label}: ${summary(key, result[key])}  [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+  } catch (err) {
+    result[key] = { error: err.message };
+    console.log(`    ${label}: ERROR ${err.message.split('\n')[0]}`);
+  }
+}
+
+function summary(key, v) {
+  const mb = (b) => (typeof b === 'number' ? `${(b / 1048576).toFixed(1)} MiB` : '-');
+  switch (key) {
+    case 'idle':
+    case 'after':
+      return `server ${mb(v.serverRssBytes)}, client ${mb(v.clientRssBytes)}`;
+    case 'rtt':
+      return `p50 ${v.p50} µs, p99 ${v.p99} µs (n=${v.n})`;
+    case 'connect':
+    case 'connectBackToBack':
+      return `p50 ${v.p50} ms, p99 ${v.p99} ms (n=${v.n}, errors ${v.errors})`;
+    case 'single':
+    case 'multi':
+      return `${v.gbps} Gbit/s`;
+    case 'hol':
+      return `interactive p50 ${v.interactive.p50} µs, p99 ${v.interactive.p99} µs (n=${v.interactive.n}); bulk ${v.bulk.gbps ?? v.bulk.error} Gbit/s`;
+    case 'conns':
+      return `held ${v.held}/${v.requested}, errors ${v.errors}, server RSS ${mb(v.serverRssBytes)}, opened in ${v.openMs} ms`;
+    default:
+      return JSON.stringify(v);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One path, all workloads.
+
+async function measurePath(name, upstream) {
+  const result = { path: name };
+  let path = null;
+  const dir = join(tmp, name);
+  mkdirSync(dir, { recursive: true });
+  let ports;
+  console.log(`\n== ${name}`);
+  try {
+    if (name === 'direct') {
+      ports = { iperf: upstream.iperf, echo: upstream.echo };
+    } else {
+      const [iperfPublic, echoPublic] = await freePorts(2);
+      const forwards = [
+        { publicPort: iperfPublic, upstreamPort: upstream.iperf },
+        { publicPort: echoPublic, upstreamPort: upstream.echo },
+      ];
+      path = name === 'ssh' ? await startSshPath({ dir, forwards }) : await startInletsPath({ bundle: BUNDLE, dir, forwards });
+      ports = { iperf: iperfPublic, echo: echoPublic };
+    }
+    const t0 = Date.now();
+    await waitReady(path, ports.echo);
+    result.readyMs = Date.now() - t0;
+    console.log(`    ready after ${result.readyMs} ms`);
+  } catch (err) {
+    result.error = err.message;
+    console.log(`    ERROR ${err.message}`);
+    await path?.stop();
+    return result;
+  }
+
+  await sleep(S.settleMs);
+  if (path) await step(result, 'idle', 'idle RSS', async () => rssOf(path), path);
+  await step(result, 'rtt', 'round trip', () => runLoad('rtt', { port: ports.echo, count: S.rttCount, warmup: S.rttWarmup }, 120000), path);
+  await step(result, 'connect', 'connect + first echo, paced', () => runLoad('connect', { port: ports.echo, count: S.connectCount, warmup: S.connectWarmup, gapMs: CONNECT_GAP_MS }, 180000), path);
+  await step(result, 'connectBackToBack', 'connect + first echo, back to back', () => runLoad('connect', { port: ports.echo, count: S.connectB2bCount, warmup: S.connectWarmup }, 180000), path);
+  await step(result, 'single', 'iperf3, 1 stream', () => runIperf(ports.iperf, S.iperfSeconds, 1), path);
+  await step(result, 'multi', 'iperf3, 8 streams', () => runIperf(ports.iperf, S.iperfSeconds, 8), path);
+  await step(result, 'hol', 'head-of-line', () => headOfLine(ports), path);
+  await step(result, 'conns', `${S.conns} connections`, () => manyConnections(path, ports), path);
+  if (path) {
+    await sleep(S.settleMs);
+    await step(result, 'after', 'RSS after the workloads', async () => rssOf(path), path);
+    result.processOutput = Object.fromEntries(path.processes.map((p) => [p.name, `${p.stdout}\n${p.stderr}`.trim().slice(-2000)]));
+    await path.stop();
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function versions() {
+  const first = async (cmd, args) => {
+    try {
+      const r = await runToEnd(cmd, cmd, args, 10000);
+      return `${r.stdout}${r.stderr}`.trim().split('\n')[0];
+    } catch {
+      return null;
+    }
+  };
+  let commit = null;
+  try {
+    const head = readFileSync(join(root, '.git', 'HEAD'), 'utf8').trim();
+    commit = head.startsWith('ref: ') ? readFileSync(join(root, '.git', head.slice(5)), 'utf8').trim() : head;
+  } catch {
+    // Not a git checkout, or a packed ref.
+  }
+  return {
+    node: process.version,
+    ssh: await first('ssh', ['-V']),
+    iperf3: await first('iperf3', ['--version']),
+    bundleBytes: existsSync(BUNDLE) ? statSync(BUNDLE).size : null,
+    commit,
+  };
+}
+
+async function main() {
+  checkPrerequisites();
+  const started = new Date();
+  const load = loadavg()[0];
+  console.log(`inlets benchmark${flags.quick ? ' (--quick)' : ''}: ${selected.join(', ')}; ${cpus().length} CPUs, load average ${load.toFixed(2)}`);
+  if (load > cpus().length * 0.5) {
+    console.log('note: the machine is busy; figures are indicative only (ratios from the same run matter most)');
+  }
+  tmp = mkdtempSync(join(tmpdir(), 'inlets-bench-'));
+
+  const [iperfPort] = await freePorts(1);
+  await startIperfServer(iperfPort);
+  const echo = startProcess('echo server', process.execPath, [ECHO_SERVER]);
+  const [, echoPort] = await waitForOutput(echo, /"port":(\d+)/, 10000, 'port line');
+  const upstream = { iperf: iperfPort, echo: Number(echoPort) };
+
+  const results = {};
+  for (const name of ALL_PATHS.filter((p) => selected.includes(p))) {
+    results[name] = await measurePath(name, upstream);
+  }
+
+  const rows = figureTable(results);
+  const goals = evaluateGoals(rows);
+  console.log(`\n${renderTable(rows)}\n\nGoals (issue #2):\n${renderGoals(goals)}`);
+
+  const report = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    quick: flags.quick,
+    paths: selected,
+    settings: { ...S, holGapMs: HOL_GAP_MS, connectGapMs: CONNECT_GAP_MS },
+    machine: { hostname: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, loadAverageAtStart: loadavg().length ? load : null, loadAverageAtEnd: loadavg()[0] },
+    versions: await versions(),
+    table: rows,
+    goals,
+    results,
+  };
+  const outDir = join(here, 'results');
+  mkdirSync(outDir, { recursive: true });
+  const outFile = join(outDir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${outFile}`);
+  const broken = Object.values(results).filter((r) => r.error || Object.values(r).some((v) => v && typeof v === 'object' && v.error));
+  return broken.length ? 1 : 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  console.error(`bench: ${err.stack ?? err.message}`);
+} finally {
+  await cleanup();
+}
+process.exit(code);

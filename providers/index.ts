@@ -1,0 +1,21 @@
+/**
+ * The list of providers: the only place that names them. Each entry's description is imported
+ * eagerly (it is small and `--help`, `providers` and prompts need it); the implementation is loaded
+ * by `load()` only when that provider is used.
+ *
+ * Adding a provider: a folder under providers/ exporting a ProviderModule, and one row below.
+ */
+import type { ProviderModule } from '../src/core/provider.js';
+import { localProvider } from './local/index.js';
+import { digitaloceanProvider } from './digitalocean/index.js';
+import { hetznerProvider } from './hetzner/index.js';
+
+/** Every provider, in the order `inletsctl providers` and the prompts show them. */
+export const providers: ProviderModule[] = [
+  localProvider,
+  digitaloceanProvider,
+  hetznerProvider,
+];
+
+/** The provider `create` uses when `--provider` is not given. */
+export const defaultProvider = 'local';

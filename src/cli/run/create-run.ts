@@ -1,0 +1,221 @@
+/**
+ * `inletsctl create`: turns flags (and, on a terminal, answers) into a plan, runs it with progress
+ * and signal handling, and prints the result as text or one JSON object.
+ */
+import { CodedError, UsageError } from '../../errors.js';
+import { clientCommand, deleteCommandFor, tunnelUrl } from '../../core/connection-info.js';
+import { createTunnel, planTunnel, type CreatedTunnel, type TunnelPlan } from '../../core/create-tunnel.js';
+import { userDataText } from '../../core/user-data/render.js';
+import { parseDuration } from '../../core/duration.js';
+import { generateName, validateName } from '../../core/names.js';
+import { printJson, printText } from '../../core/output.js';
+import { formatDuration } from '../../core/poller.js';
+import { createProgress } from '../../core/progress.js';
+import { registry } from '../../core/registry.js';
+import { StateStore, configDir, type TunnelRecord } from '../../core/state-store.js';
+import { askChoice, isInteractive } from './interactive.js';
+import { buildProviderContext } from './provider-context.js';
+import { onInterrupt } from './signals.js';
+
+export async function runCreate(args: Record<string, unknown>): Promise<void> {
+  rejectHttpsMode(args);
+  const json = args.json === true;
+  const dryRun = args['dry-run'] === true;
+  const interactive = isInteractive();
+  const reg = registry();
+
+  let providerName = str(args.provider);
+  if (providerName === undefined && interactive) {
+    providerName = await askChoice(
+      'Provider',
+      reg.descriptions().map((d) => ({ value: d.name, name: `${d.name} (${d.title})`, description: `${d.defaults.region}, ${d.defaults.plan}, ~$${d.defaults.monthlyUsd}/month` })),
+      reg.defaultName,
+    );
+  }
+  const description = reg.describe(providerName ?? reg.defaultName);
+  let region = str(args.region);
+  if (region === undefined && interactive && description.regions.length > 1) {
+    region = await askChoice('Region', description.regions.map((r) => ({ value: r, name: r })), description.defaults.region);
+  }
+
+  const name = validateName(str(args.name) ?? generateName());
+  const controlPort = port(args['control-port'], 'control-port');
+  const ports = parsePorts(args.ports, controlPort);
+  const pollMs = parseDuration(args.poll as string, 'poll');
+  const timeoutMs = parseDuration(args.timeout as string, 'timeout');
+  const token = args['inlets-token'] === undefined ? undefined : str(args['inlets-token']);
+  if (args['inlets-token'] !== undefined && !token) throw new UsageError('--inlets-token must not be empty', 'EMPTY_TOKEN');
+
+  const store = new StateStore(configDir());
+  if (!dryRun && (await store.get(name))) {
+    throw new UsageError(`a tunnel named "${name}" already exists (see: inletsctl list); choose another name`, 'NAME_TAKEN');
+  }
+  const context = await buildProviderContext(description, args, { interactive, needCredentials: !dryRun });
+  if (context.missing.length) {
+    throw new UsageError(`missing ${context.missing.join('; ')} (stdin is not a terminal, so nothing was asked)`, 'MISSING_VALUES');
+  }
+
+  const plan = planTunnel({
+    name,
+    description,
+    region: region ?? description.defaults.region,
+    plan: str(args.plan) ?? description.defaults.plan,
+    image: description.defaults.image,
+    zone: str(args.zone) ?? description.defaults.zone,
+    controlPort,
+    ports,
+    firewall: args.firewall === true,
+    token,
+    apiUrl: context.ctx.apiUrl,
+    options: context.options,
+  });
+  if (dryRun) return printDryRun(plan, json);
+
+  const progress = await createProgress();
+  const provider = await reg.instantiate(description.name, context.ctx);
+  const abort = new AbortController();
+  const cleanupAbort = new AbortController();
+  const stopListening = onInterrupt((signal, count) => {
+    if (count === 1) {
+      progress.info(`${signal}: stopping; deleting what was created (press Ctrl-C again to stop cleaning up)`);
+      abort.abort(new CodedError('INTERRUPTED', `interrupted by ${signal}`));
+    } else {
+      progress.info(`${signal}: cleanup stopped; the tunnel stays in state: ${deleteCommandFor(name)}`);
+      cleanupAbort.abort(new CodedError('INTERRUPTED', `interrupted by ${signal} twice`));
+    }
+  });
+  let result: CreatedTunnel;
+  try {
+    result = await createTunnel(plan, provider, store, progress, {
+      pollMs,
+      timeoutMs,
+      keepOnFailure: args['keep-on-failure'] === true,
+      signal: abort.signal,
+      cleanupSignal: cleanupAbort.signal,
+      finalCheck: args.test === true ? (record) => runFinalTest(record, (line) => progress.update(line)) : undefined,
+    });
+  } finally {
+    stopListening();
+    progress.stop();
+  }
+  printCreated(result, json);
+}
+
+/** `--test`: traffic through the public address, on the first data port asked for (a firewall may allow only those). */
+async function runFinalTest(record: TunnelRecord, log: (line: string) => void): Promise<unknown> {
+  const { runTunnelTest } = await import('../../core/tunnel-test.js');
+  return runTunnelTest(record, { port: record.ports[0], log });
+}
+
+function printCreated(result: CreatedTunnel, json: boolean): void {
+  const r = result.record;
+  const url = tunnelUrl(r.ip!, r.controlPort);
+  const command = clientCommand(r);
+  const del = deleteCommandFor(r.name);
+  if (json) {
+    printJson({
+      name: r.name,
+      provider: r.provider,
+      region: r.region,
+      id: r.id,
+      ip: r.ip,
+      token: r.token,
+      pin: r.pin,
+      url,
+      controlPort: r.controlPort,
+      ports: r.ports,
+      clientCommand: command,
+      clientEnv: 'INLETS_TOKEN',
+      deleteCommand: del,
+      serverVersion: result.server.version,
+      timings: result.timings,
+      ...(result.check !== undefined ? { test: result.check } : {}),
+    });
+    return;
+  }
+  const t = result.timings;
+  printText(
+    [
+      `Tunnel ${r.name} is ready (${r.provider}, ${r.region}) in ${formatDuration(t.totalMs)}: API ${formatDuration(t.apiMs)}, VM active ${formatDuration(t.activeMs)}, tunnel ready ${formatDuration(t.readyMs)}${t.testMs !== undefined ? `, test ${formatDuration(t.testMs)}` : ''}`,
+      '',
+      `  IP:     ${r.ip}`,
+      `  URL:    ${url}`,
+      `  Token:  ${r.token}`,
+      `  Pin:    ${r.pin}`,
+      '',
+      'Connect a client (the token stays out of the process list):',
+      `  export INLETS_TOKEN=${r.token}`,
+      `  ${command}`,
+      '',
+      'Delete it when done:',
+      `  ${del}`,
+    ].join('\n'),
+  );
+}
+
+function printDryRun(plan: TunnelPlan, json: boolean): void {
+  const { record: r, request } = plan;
+  // Gzipped user-data (providers taking binary) is shown decompressed: that is what cloud-init reads.
+  const text = userDataText(request.userData);
+  const gzipped = text.length > 0 && !request.userData.equals(Buffer.from(text, 'utf8'));
+  if (json) {
+    printJson({
+      dryRun: true,
+      name: r.name,
+      provider: r.provider,
+      region: r.region,
+      plan: r.plan,
+      image: r.image,
+      zone: r.zone,
+      controlPort: r.controlPort,
+      ports: r.ports,
+      firewall: request.firewall,
+      pin: r.pin,
+      userDataBytes: request.userData.length,
+      userDataLimitBytes: plan.userDataLimitBytes,
+      userDataGzipped: gzipped,
+      userData: text,
+    });
+    return;
+  }
+  printText(
+    [
+      `Dry run: nothing was created and no state was written. ${r.provider} would be asked for:`,
+      `  name:      ${r.name}`,
+      `  region:    ${r.region}${r.zone ? ` (zone ${r.zone})` : ''}`,
+      `  plan:      ${r.plan}`,
+      `  image:     ${r.image}`,
+      `  ports:     control ${r.controlPort}${r.ports.length ? `, data ${r.ports.join(', ')}` : ''}${request.firewall ? ' (firewall)' : ''}`,
+      `  user-data: ${request.userData.length} bytes of at most ${plan.userDataLimitBytes}${gzipped ? ' (gzipped; shown decompressed)' : ''}`,
+      '',
+      '--- user-data (holds a throw-away token and TLS key) ---',
+      text,
+    ].join('\n'),
+  );
+}
+
+function rejectHttpsMode(args: Record<string, unknown>): void {
+  const https = ['http', 'letsencrypt-domain', 'letsencrypt-email', 'letsencrypt-issuer'].filter((f) => args[f] !== undefined && args[f] !== false);
+  if (https.length) {
+    throw new UsageError(`HTTPS mode (${https.map((f) => `--${f}`).join(', ')}) is not implemented yet; use --tcp`, 'NOT_IMPLEMENTED');
+  }
+  if (args.tcp === false) throw new UsageError('TCP mode is the only mode so far: drop --no-tcp', 'NOT_IMPLEMENTED');
+}
+
+function port(value: unknown, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--${flag} must be a port number from 1 to 65535`, 'BAD_PORT');
+  return n;
+}
+
+/** `--ports 80,443 --ports 22` → [22, 80, 443]: sorted, unique, never the control port. */
+function parsePorts(value: unknown, controlPort: number): number[] {
+  const items = (Array.isArray(value) ? value : value === undefined ? [] : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter(Boolean);
+  const ports = [...new Set(items.map((s) => port(s, 'ports')))].sort((a, b) => a - b);
+  if (ports.includes(controlPort)) throw new UsageError(`--ports must not include the control port ${controlPort}`, 'BAD_PORT');
+  return ports;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}

@@ -1,0 +1,86 @@
+/**
+ * `inletsctl delete`: find the tunnel (state first, then the provider's own list), confirm on a
+ * terminal, delete until the provider says nothing is left, then forget it in state.
+ */
+import { CodedError, UsageError } from '../../errors.js';
+import { deleteHost, findInProvider, findInState, refOf, type DeleteTarget } from '../../core/delete-tunnel.js';
+import { parseDuration } from '../../core/duration.js';
+import { printJson, printText } from '../../core/output.js';
+import { formatDuration } from '../../core/poller.js';
+import { createProgress } from '../../core/progress.js';
+import type { HostRef } from '../../core/provider.js';
+import { registry } from '../../core/registry.js';
+import { StateStore, configDir } from '../../core/state-store.js';
+import { askConfirm, isInteractive } from './interactive.js';
+import { buildProviderContext } from './provider-context.js';
+import { onInterrupt } from './signals.js';
+
+export async function runDelete(args: Record<string, unknown>): Promise<void> {
+  const json = args.json === true;
+  const yes = args.yes === true;
+  const interactive = isInteractive();
+  const target: DeleteTarget = { name: str(args.name), id: str(args.id), ip: str(args.ip) };
+  const what = target.name ?? (target.id ? `id ${target.id}` : `IP ${target.ip}`);
+  if (!yes && !interactive) {
+    throw new UsageError(`refusing to delete ${what} without confirmation: stdin is not a terminal; add --yes`, 'CONFIRMATION_REQUIRED');
+  }
+  const pollMs = parseDuration(args.poll as string, 'poll');
+  const timeoutMs = parseDuration(args.timeout as string, 'timeout');
+  const reg = registry();
+  const store = new StateStore(configDir());
+  const providerFlag = str(args.provider);
+  const record = findInState(await store.list(), target, providerFlag);
+  const providerName = record?.provider ?? providerFlag;
+  if (!providerName) {
+    throw new UsageError(`no tunnel with ${target.name ? `name "${target.name}"` : what} in ${store.path}; to delete one made elsewhere, add --provider`, 'NOT_IN_STATE');
+  }
+  const description = reg.describe(providerName);
+  const context = await buildProviderContext(description, args, { record, interactive, needCredentials: true });
+  if (context.missing.length) throw new UsageError(`missing ${context.missing.join('; ')}`, 'MISSING_VALUES');
+  const provider = await reg.instantiate(providerName, context.ctx);
+
+  const abort = new AbortController();
+  const stopListening = onInterrupt((signal) => abort.abort(new CodedError('INTERRUPTED', `interrupted by ${signal}; run the same delete again to finish`)));
+  const progress = await createProgress();
+  try {
+    let ref: HostRef;
+    if (record) {
+      ref = refOf(record);
+    } else {
+      progress.start(`Looking for ${what} at ${providerName}`);
+      const host = await findInProvider(provider, providerName, target, { timeoutMs, signal: abort.signal });
+      progress.succeed(`Found ${host.name} (id ${host.id}${host.ip ? `, ${host.ip}` : ''})`);
+      ref = { name: host.name, id: host.id, ip: host.ip, region: host.region, data: host.data };
+    }
+    if (!yes) {
+      progress.stop();
+      const ok = await askConfirm(`Delete ${ref.name} at ${providerName}${ref.ip ? ` (${ref.ip})` : ''} and everything created with it?`);
+      if (!ok) {
+        process.stderr.write('Nothing was deleted.\n');
+        return;
+      }
+    }
+    const started = Date.now();
+    if (record) await store.patch(record.name, { status: 'deleting' });
+    progress.start(`Deleting ${ref.name} at ${providerName}`);
+    await deleteHost(provider, ref, {
+      intervalMs: pollMs,
+      timeoutMs,
+      signal: abort.signal,
+      onWait: ({ detail, delayMs }) => progress.update(`${detail ?? 'not yet'}; next check in ${formatDuration(delayMs)}`),
+    });
+    await store.remove(ref.name);
+    const ms = Date.now() - started;
+    progress.succeed(`Deleted ${ref.name} in ${formatDuration(ms)}`);
+    progress.stop();
+    if (json) printJson({ deleted: true, name: ref.name, provider: providerName, id: ref.id, ip: ref.ip, durationMs: ms });
+    else printText(`Deleted ${ref.name} (${providerName}${ref.ip ? `, ${ref.ip}` : ''}) and everything created with it.`);
+  } finally {
+    stopListening();
+    progress.stop();
+  }
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}

@@ -1,0 +1,297 @@
+/**
+ * `create`, the product's main job: plan (name, token, TLS key, user-data), record in state, ask
+ * the provider for a VM, wait until it is active, wait until the tunnel server answers, and on any
+ * failure after the provider was called, delete everything again (unless told to keep it).
+ *
+ * The state record is written BEFORE provider.create, so an interrupted run can always be cleaned
+ * up with `inletsctl delete NAME`: providers tag everything with the name.
+ */
+import { randomBytes } from 'node:crypto';
+import { CodedError, ProviderError, UsageError, type ProviderErrorCode } from '../errors.js';
+import { generateSelfSigned } from '../engine/tls/self-signed.js';
+import { checkUserDataSize, renderUserData } from './user-data/render.js';
+import { deleteCommandFor } from './connection-info.js';
+import { deleteHost } from './delete-tunnel.js';
+import { asProviderError, formatDuration, poll, retryCall } from './poller.js';
+import type { Progress } from './progress.js';
+import type { CreateRequest, Host, HostRef, Provider, ProviderDescription } from './provider.js';
+import { waitUntilReady, type ServerStatus } from './readiness.js';
+import type { StateStore, TunnelRecord } from './state-store.js';
+
+export interface PlanInput {
+  name: string;
+  description: ProviderDescription;
+  region: string;
+  plan: string;
+  image: string;
+  zone?: string;
+  controlPort: number;
+  ports: number[];
+  firewall: boolean;
+  /** The tunnel token; a 256-bit random hex token when undefined. */
+  token?: string;
+  apiUrl?: string;
+  options: Record<string, string | number | boolean>;
+}
+
+/** Everything decided before any API call; `dry-run` prints it. Holds secrets. */
+export interface TunnelPlan {
+  record: TunnelRecord;
+  request: CreateRequest;
+  /** The user-data's limit at this provider, in bytes. */
+  userDataLimitBytes: number;
+}
+
+/** Makes the token, TLS key and certificate, and renders the user-data; checks its size. */
+export function planTunnel(input: PlanInput): TunnelPlan {
+  const token = input.token ?? randomBytes(32).toString('hex');
+  const tls = generateSelfSigned({ commonName: input.name });
+  const { format, binary, limitBytes } = input.description.userData;
+  const userData = renderUserData({ mode: 'tcp', token, tls: { certPem: tls.certPem, keyPem: tls.keyPem }, controlPort: input.controlPort, format, binary });
+  checkUserDataSize(userData, limitBytes, input.description.name);
+  const now = new Date().toISOString();
+  const record: TunnelRecord = {
+    name: input.name,
+    provider: input.description.name,
+    region: input.region,
+    plan: input.plan,
+    image: input.image,
+    zone: input.zone,
+    status: 'creating',
+    token,
+    pin: tls.pin,
+    controlPort: input.controlPort,
+    ports: input.ports,
+    apiUrl: input.apiUrl,
+    options: Object.keys(input.options).length ? input.options : undefined,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const request: CreateRequest = {
+    name: input.name,
+    region: input.region,
+    plan: input.plan,
+    image: input.image,
+    zone: input.zone,
+    userData,
+    controlPort: input.controlPort,
+    ports: input.ports,
+    firewall: input.firewall,
+  };
+  return { record, request, userDataLimitBytes: limitBytes };
+}
+
+export interface CreateOptions {
+  /** First polling interval, in milliseconds. */
+  pollMs: number;
+  /** Limit for the VM to become active and the tunnel to answer, together, in milliseconds. */
+  timeoutMs: number;
+  /** Limit for deleting after a failure, in milliseconds. Default 10 minutes. */
+  cleanupTimeoutMs?: number;
+  keepOnFailure: boolean;
+  /** Aborted on the first Ctrl-C / SIGTERM: stop waiting and clean up. */
+  signal: AbortSignal;
+  /** Aborted on the second: stop cleaning up, keep the state record. */
+  cleanupSignal: AbortSignal;
+  /** An extra last step (`--test`); a failure there is a failure of create. */
+  finalCheck?: (record: TunnelRecord) => Promise<unknown>;
+}
+
+/** Milliseconds per phase. */
+export interface CreateTimings {
+  apiMs: number;
+  activeMs: number;
+  readyMs: number;
+  testMs?: number;
+  totalMs: number;
+}
+
+export interface CreatedTunnel {
+  record: TunnelRecord;
+  server: ServerStatus;
+  timings: CreateTimings;
+  /** What `finalCheck` returned. */
+  check?: unknown;
+}
+
+/**
+ * Creates the tunnel of `plan` and waits until it works.
+ * @throws the first error, with a note saying what was cleaned up or kept. After a failure
+ *   nothing is left at the provider nor in state, unless `keepOnFailure` or cleanup failed (then
+ *   the record stays, status 'failed', and the message gives the delete command).
+ */
+export async function createTunnel(plan: TunnelPlan, provider: Provider, store: StateStore, progress: Progress, options: CreateOptions): Promise<CreatedTunnel> {
+  const { record, request } = plan;
+  const providerName = record.provider;
+  const started = Date.now();
+  let ref: HostRef = { name: record.name, region: record.region };
+  let phase = 'recording the tunnel in state';
+  let createCalled = false;
+  await store.insert(record);
+  try {
+    throwIfAborted(options.signal);
+
+    phase = 'creating the VM';
+    progress.start(`Creating ${record.name} at ${providerName} (${record.region}, ${record.plan})`);
+    createCalled = true;
+    const created = await retryCall(() => provider.create(request), {
+      what: `${providerName} to accept the create request`,
+      timeoutMs: options.timeoutMs,
+      intervalMs: options.pollMs,
+      // An abort is noticed between attempts only: a create in flight is always awaited, so its id is kept.
+      signal: options.signal,
+      // Only a refused request (429) is safe to repeat: after a 5xx the VM may exist already.
+      retryIf: (err) => err.code === 'RATE_LIMITED',
+    });
+    ref = mergeRef(ref, created);
+    await store.patch(record.name, { status: 'provisioning', id: ref.id, ip: ref.ip, data: ref.data });
+    throwIfAborted(options.signal); // interrupted while the call was in flight: its id is recorded now
+    const apiMs = Date.now() - started;
+    progress.succeed(`${providerName} accepted the request${ref.id ? ` (id ${ref.id})` : ''} in ${formatDuration(apiMs)}`);
+
+    phase = 'waiting for the VM to become active';
+    const deadline = Date.now() + options.timeoutMs;
+    progress.start('Waiting for the VM to become active');
+    const active = created.status === 'active' && created.ip ? created : await waitActive(provider, providerName, () => ref, deadline, progress, options);
+    ref = mergeRef(ref, active);
+    await store.patch(record.name, { status: 'active', id: ref.id, ip: ref.ip, data: ref.data });
+    const activeMs = Date.now() - started - apiMs;
+    progress.succeed(`VM active at ${ref.ip} after ${formatDuration(activeMs)}`);
+
+    phase = 'waiting for the tunnel server to answer';
+    progress.start(`Waiting for the tunnel server on ${ref.ip}:${record.controlPort}`);
+    const server = await waitUntilReady({
+      ip: ref.ip!,
+      controlPort: record.controlPort,
+      token: record.token,
+      pin: record.pin,
+      timeoutMs: Math.max(deadline - Date.now(), 1),
+      intervalMs: options.pollMs,
+      signal: options.signal,
+      onWait: ({ detail, delayMs }) => progress.update(`${detail ?? 'not yet'}; next check in ${formatDuration(delayMs)}`),
+    });
+    const ready = await store.patch(record.name, { status: 'ready' });
+    const readyMs = Date.now() - started - apiMs - activeMs;
+    progress.succeed(`Tunnel server ${server.version} answered after ${formatDuration(readyMs)}`);
+
+    let check: unknown;
+    let testMs: number | undefined;
+    if (options.finalCheck) {
+      phase = 'testing the tunnel';
+      progress.start('Testing the tunnel end to end');
+      const t0 = Date.now();
+      check = await options.finalCheck(ready);
+      throwIfAborted(options.signal);
+      testMs = Date.now() - t0;
+      progress.succeed(`Traffic went through the tunnel in ${formatDuration(testMs)}`);
+    }
+    return { record: ready, server, check, timings: { apiMs, activeMs, readyMs, testMs, totalMs: Date.now() - started } };
+  } catch (err) {
+    progress.fail(`Failed while ${phase}`);
+    if (!createCalled) {
+      await store.remove(record.name);
+      throw err;
+    }
+    throw await cleanUpAfterFailure(err, phase, ref, provider, store, progress, options);
+  }
+}
+
+/** How long a new VM may be unknown to the status API before that counts as a failure, in ms. */
+const NOT_FOUND_GRACE_MS = 60_000;
+
+/** Polls provider.status until the VM is active with an IP; 'error' fails at once. */
+async function waitActive(provider: Provider, providerName: string, ref: () => HostRef, deadline: number, progress: Progress, options: CreateOptions): Promise<Host> {
+  const since = Date.now();
+  return poll<Host>(
+    async () => {
+      let host: Host;
+      try {
+        host = await provider.status(ref());
+      } catch (err) {
+        // Some APIs answer 404 for a moment after create (eventual consistency); not for long.
+        if (asProviderError(err)?.code === 'NOT_FOUND' && Date.now() - since < NOT_FOUND_GRACE_MS) return { done: false, detail: 'not visible in the API yet' };
+        throw err;
+      }
+      if (host.status === 'error') {
+        throw new ProviderError(providerName, 'CREATE_FAILED', `the VM failed to start (${host.providerStatus ?? 'error'})`);
+      }
+      if (host.status === 'active' && host.ip) return { done: true, value: host };
+      return { done: false, detail: `status ${host.providerStatus ?? host.status}${host.ip ? '' : ', no IP yet'}` };
+    },
+    {
+      what: 'the VM to become active',
+      timeoutMs: Math.max(deadline - Date.now(), 1),
+      intervalMs: options.pollMs,
+      signal: options.signal,
+      onWait: ({ detail, delayMs }) => progress.update(`${detail ?? 'not yet'}; next check in ${formatDuration(delayMs)}`),
+    },
+  );
+}
+
+/** Deletes what create made (or keeps it), and returns the error to throw. */
+async function cleanUpAfterFailure(
+  err: unknown,
+  phase: string,
+  ref: HostRef,
+  provider: Provider,
+  store: StateStore,
+  progress: Progress,
+  options: CreateOptions,
+): Promise<unknown> {
+  const name = ref.name;
+  if (options.keepOnFailure) {
+    await store.patch(name, { status: 'failed' }).catch(() => undefined);
+    return withNote(err, `create failed while ${phase}: ${messageOf(err)}. Kept because of --keep-on-failure; delete it with: ${deleteCommandFor(name)}`);
+  }
+  progress.start(`Deleting everything created for ${name}`);
+  try {
+    await store.patch(name, { status: 'deleting' });
+    await deleteHost(provider, ref, {
+      intervalMs: options.pollMs,
+      timeoutMs: options.cleanupTimeoutMs ?? 10 * 60_000,
+      signal: options.cleanupSignal,
+      onWait: ({ detail, delayMs }) => progress.update(`${detail ?? 'not yet'}; next check in ${formatDuration(delayMs)}`),
+    });
+    await store.remove(name);
+    progress.succeed(`Deleted everything created for ${name}`);
+  } catch (cleanupErr) {
+    progress.fail(`Could not delete everything created for ${name}`);
+    await store.patch(name, { status: 'failed' }).catch(() => undefined);
+    return withNote(
+      err,
+      `create failed while ${phase}: ${messageOf(err)}. Cleaning up failed too (${messageOf(cleanupErr)}); the tunnel is kept in state: delete it with: ${deleteCommandFor(name)}`,
+    );
+  }
+  return withNote(err, `create failed while ${phase}: ${messageOf(err)}. Everything it created has been deleted.`);
+}
+
+function mergeRef(ref: HostRef, host: Partial<Host>): HostRef {
+  return {
+    name: ref.name,
+    id: host.id ?? ref.id,
+    ip: host.ip ?? ref.ip,
+    region: host.region ?? ref.region,
+    data: host.data ? { ...ref.data, ...host.data } : ref.data,
+  };
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason ?? new CodedError('INTERRUPTED', 'interrupted');
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The same kind of error (so the exit code and `code` stay), with a new message. */
+function withNote(err: unknown, message: string): Error {
+  const providerError = asProviderError(err);
+  if (providerError) {
+    const { provider, code, status, retryable } = providerError;
+    return new ProviderError(provider, code as ProviderErrorCode, message, { status, retryable, cause: err });
+  }
+  if (err instanceof UsageError) return new UsageError(message, err.code);
+  const code = (err as { code?: unknown } | null)?.code;
+  return new CodedError(typeof code === 'string' ? code : 'CREATE_FAILED', message, { cause: err });
+}
+

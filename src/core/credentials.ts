@@ -1,0 +1,91 @@
+/**
+ * Resolves a provider's {@link CredentialSpec} from flags, files and the environment.
+ *
+ * For each secret flag F the provider names (for example `access-token`): the value of `--F`, else
+ * the contents of the file given by `--F-file` (trailing whitespace trimmed), else, for the first
+ * secret flag only, the first non-empty environment variable of `spec.env`, in order. Values are
+ * never logged and never put in messages; messages name flags, files and variables only.
+ */
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import type { CredentialSpec } from './provider.js';
+
+/** The credential flags every provider may use, declared once on the command line. */
+export const STANDARD_CREDENTIAL_FLAGS = ['access-token', 'access-token-file', 'secret-key', 'secret-key-file'] as const;
+
+export interface ResolvedCredentials {
+  /**
+   * By secret flag name: the secret, or undefined. When a `-file` flag was used, its path is also
+   * given under that flag's own name (for SDKs that want a key file path).
+   */
+  values: Record<string, string | undefined>;
+  /** Flags the user gave that this provider does not read (worth a warning). */
+  unused: string[];
+}
+
+/** The flags holding secrets directly (not the `-file` forms), in the provider's order. */
+export function secretFlags(spec: CredentialSpec): string[] {
+  return spec.flags.filter((f) => !f.endsWith('-file'));
+}
+
+/**
+ * Reads the credentials of `spec` from parsed arguments and the environment.
+ * @throws UsageError `CREDENTIAL_FILE` when a `-file` flag names a file that cannot be read.
+ */
+export async function resolveCredentials(
+  spec: CredentialSpec,
+  args: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ResolvedCredentials> {
+  const values: Record<string, string | undefined> = {};
+  const secrets = secretFlags(spec);
+  for (const [index, flag] of secrets.entries()) {
+    const fileFlag = `${flag}-file`;
+    let value = nonEmpty(args[flag]);
+    const file = nonEmpty(args[fileFlag]);
+    if (value === undefined && file !== undefined && spec.flags.includes(fileFlag)) {
+      value = await readSecretFile(file, fileFlag);
+      values[fileFlag] = file;
+    }
+    if (value === undefined && index === 0) {
+      value = spec.env.map((name) => nonEmpty(env[name])).find((v) => v !== undefined);
+    }
+    values[flag] = value;
+  }
+  const known = new Set(spec.flags);
+  const unused = [...STANDARD_CREDENTIAL_FLAGS, ...spec.flags].filter((f, i, all) => all.indexOf(f) === i && !known.has(f) && nonEmpty(args[f]) !== undefined);
+  return { values, unused };
+}
+
+/**
+ * One line saying how to supply the main credential, for "missing" messages:
+ * `--access-token, --access-token-file or $DIGITALOCEAN_TOKEN (create a token under API → Tokens)`.
+ */
+export function describeCredential(spec: CredentialSpec): string {
+  const ways = [...spec.flags.map((f) => `--${f}`), ...spec.env.map((e) => `$${e}`)];
+  const list = ways.length > 1 ? `${ways.slice(0, -1).join(', ')} or ${ways[ways.length - 1]}` : ways.join('');
+  return spec.howTo ? `${list} (${spec.howTo})` : list;
+}
+
+/** True when the provider needs a credential and none was found. */
+export function credentialMissing(spec: CredentialSpec, resolved: ResolvedCredentials): boolean {
+  const primary = secretFlags(spec)[0];
+  return spec.required && primary !== undefined && resolved.values[primary] === undefined;
+}
+
+async function readSecretFile(path: string, flag: string): Promise<string> {
+  try {
+    const text = (await readFile(path, 'utf8')).trimEnd();
+    if (!text) throw new UsageError(`--${flag} ${path} is empty`, 'CREDENTIAL_FILE');
+    return text;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new UsageError(`cannot read --${flag} ${path} (${code})`, 'CREDENTIAL_FILE');
+  }
+}
+
+function nonEmpty(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  return v.length > 0 ? v : undefined;
+}

@@ -1,0 +1,63 @@
+/**
+ * `list`: the state file joined with what each provider reports, marking drift both ways.
+ */
+import type { Host } from './provider.js';
+import type { TunnelRecord } from './state-store.js';
+
+/**
+ * - `ok`: in state and at the provider.
+ * - `missing`: in state, but the provider no longer has it (deleted elsewhere, or never made).
+ * - `untracked`: the provider has a host with our tag that the state file does not know.
+ * - `unknown`: in state; the provider could not be asked.
+ */
+export type Drift = 'ok' | 'missing' | 'untracked' | 'unknown';
+
+export interface ListRow {
+  name: string;
+  provider: string;
+  region?: string;
+  id?: string;
+  ip?: string;
+  /** Status in the state file (absent for untracked hosts). */
+  state?: TunnelRecord['status'];
+  /** Status the provider reports, in the shared vocabulary, and in its own words. */
+  cloud?: Host['status'];
+  cloudStatus?: string;
+  drift: Drift;
+  createdAt?: string;
+}
+
+/** What one provider answered: its hosts, or why it could not be asked. */
+export type ProviderListing = { hosts: Host[] } | { error: string };
+
+/**
+ * Joins records with listings (by provider name). A record matches a host by id when both have
+ * one, else by name. Rows keep state order, then untracked hosts.
+ */
+export function joinListings(records: TunnelRecord[], listings: Map<string, ProviderListing>): ListRow[] {
+  const rows: ListRow[] = [];
+  const claimed = new Set<Host>();
+  for (const r of records) {
+    const listing = listings.get(r.provider);
+    const base: ListRow = { name: r.name, provider: r.provider, region: r.region, id: r.id, ip: r.ip, state: r.status, createdAt: r.createdAt, drift: 'unknown' };
+    if (!listing || 'error' in listing) {
+      rows.push(base);
+      continue;
+    }
+    const host = listing.hosts.find((h) => !claimed.has(h) && (r.id && h.id ? h.id === r.id : h.name === r.name));
+    if (!host) {
+      rows.push({ ...base, drift: 'missing' });
+      continue;
+    }
+    claimed.add(host);
+    rows.push({ ...base, id: host.id, ip: host.ip ?? r.ip, cloud: host.status, cloudStatus: host.providerStatus, drift: 'ok' });
+  }
+  for (const [provider, listing] of listings) {
+    if ('error' in listing) continue;
+    for (const h of listing.hosts) {
+      if (claimed.has(h)) continue;
+      rows.push({ name: h.name, provider, region: h.region, id: h.id, ip: h.ip, cloud: h.status, cloudStatus: h.providerStatus, createdAt: h.createdAt, drift: 'untracked' });
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,117 @@
+/**
+ * The exit node as data: the packages, files and commands that templates/exit-node.json describes,
+ * with every placeholder filled. Both user-data formats are renderings of one plan, and both parse
+ * back into one, so "the cloud-config and the script are equivalent" is a comparison of plans.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { packageRoot } from '../engine-bundle.js';
+
+/** How a file's content is carried inside the user-data (cloud-init's `encoding` words). */
+export type FileEncoding = 'text' | 'b64' | 'gz+b64';
+
+export interface PlannedFile {
+  /** Absolute path on the exit node. */
+  path: string;
+  /** `user:group`, as cloud-init's write_files takes it. */
+  owner: string;
+  /** Octal mode as four digits, e.g. '0600'. */
+  permissions: string;
+  encoding: FileEncoding;
+  content: Buffer;
+}
+
+export interface ExitNodePlan {
+  /** Distribution packages to install (Debian names). */
+  packages: string[];
+  files: PlannedFile[];
+  /** Commands run last, as argv (no shell). */
+  commands: string[][];
+}
+
+export type TunnelMode = 'tcp' | 'https';
+
+/** What the placeholders and sources of templates/exit-node.json are filled with. */
+export interface PlanInput {
+  mode: TunnelMode;
+  token: string;
+  tls: { certPem: string; keyPem: string };
+  controlPort: number;
+  engineBundle: Buffer;
+}
+
+interface FileSpec {
+  path: string;
+  owner: string;
+  permissions: string;
+  source?: 'engine-bundle' | 'tls-cert' | 'tls-key';
+  template?: string;
+  encoding?: FileEncoding;
+}
+
+interface ModeSpec {
+  files?: FileSpec[];
+  commands?: string[][];
+}
+
+interface NodeSpec {
+  packages: string[];
+  files: FileSpec[];
+  modes: Record<string, ModeSpec>;
+}
+
+/** templates/ in this package. */
+export function templatesDir(): string {
+  return join(packageRoot(), 'templates');
+}
+
+/**
+ * A token must survive an EnvironmentFile, YAML and a shell heredoc unquoted: base64url, hex or
+ * standard base64 characters, 16 to 512 of them.
+ */
+const TOKEN_SHAPE = /^[A-Za-z0-9._~+/=-]{16,512}$/;
+
+/** Builds the plan for `input` from templates/ (default: this package's). */
+export function buildExitNodePlan(input: PlanInput, dir = templatesDir()): ExitNodePlan {
+  if (!TOKEN_SHAPE.test(input.token)) {
+    throw new UsageError('the inlets token must be 16-512 characters of A-Z a-z 0-9 . _ ~ + / = -', 'TOKEN_INVALID');
+  }
+  if (!Number.isInteger(input.controlPort) || input.controlPort < 1 || input.controlPort > 65535) {
+    throw new UsageError(`the control port ${input.controlPort} is not a port number`, 'PORT_INVALID');
+  }
+  const spec = JSON.parse(readFileSync(join(dir, 'exit-node.json'), 'utf8')) as NodeSpec;
+  const mode = spec.modes[input.mode];
+  if (!mode?.files || !mode.commands) {
+    throw new UsageError(`mode "${input.mode}" has no template yet (see templates/exit-node.json)`, 'MODE_UNSUPPORTED');
+  }
+  const values: Record<string, string> = { token: input.token, controlPort: String(input.controlPort) };
+  const files = [...spec.files, ...mode.files].map((f): PlannedFile => {
+    let content: Buffer;
+    if (f.source === 'engine-bundle') content = input.engineBundle;
+    else if (f.source === 'tls-cert') content = Buffer.from(withNewline(input.tls.certPem));
+    else if (f.source === 'tls-key') content = Buffer.from(withNewline(input.tls.keyPem));
+    else if (f.template) content = Buffer.from(fill(readFileSync(join(dir, f.template), 'utf8'), values, f.template));
+    else throw new UsageError(`templates/exit-node.json: ${f.path} has neither source nor template`, 'TEMPLATE_INVALID');
+    return { path: f.path, owner: f.owner, permissions: f.permissions, encoding: f.encoding ?? 'text', content };
+  });
+  return { packages: [...spec.packages], files, commands: mode.commands.map((c) => [...c]) };
+}
+
+/** Replaces `{{name}}`; an unknown name is a template bug, reported as such. */
+function fill(text: string, values: Record<string, string>, where: string): string {
+  return text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new UsageError(`templates/${where}: unknown placeholder {{${name}}}`, 'TEMPLATE_INVALID');
+    return value;
+  });
+}
+
+function withNewline(pem: string): string {
+  return pem.endsWith('\n') ? pem : `${pem}\n`;
+}
+
+/** A file of the plan by path, or undefined. */
+export function plannedFile(plan: ExitNodePlan, path: string): PlannedFile | undefined {
+  return plan.files.find((f) => f.path === path);
+}

@@ -1,0 +1,56 @@
+/** `inlets tcp client`: flags → TunnelClient, run until a signal or a fatal error. */
+import { UsageError } from '../../errors.js';
+import { TunnelClient } from '../client/tunnel-client.js';
+import { describeUpstreams, parseUpstreams } from '../client/upstream-map.js';
+import { COMMON_FLAGS, TOKEN_FLAGS, TOKEN_HELP, TRUST_FLAGS, TRUST_HELP, loggerFrom, parseFlags, tokenFrom, trustFrom } from './shared-flags.js';
+import { systemdUnit } from './systemd-unit.js';
+
+const FLAGS = {
+  ...TOKEN_FLAGS,
+  ...TRUST_FLAGS,
+  ...COMMON_FLAGS,
+  url: { type: 'string' },
+  upstream: { type: 'string', multiple: true },
+  ports: { type: 'string', multiple: true },
+  port: { type: 'string', multiple: true },
+  'client-id': { type: 'string' },
+  generate: { type: 'string' },
+} as const;
+
+export const CLIENT_HELP = `Usage: inlets tcp client --url wss://HOST:8123 [flags]
+
+Connects to an inlets server and serves the public ports it advertises from local upstreams.
+
+  --url URL             the server's control plane, wss://HOST:8123
+${TOKEN_HELP}
+${TRUST_HELP}
+  --upstream HOST       where the --ports/--port connections go (same port numbers)
+  --upstream P=HOST:Q   public port P goes to HOST:Q (repeatable)
+  --ports LIST, --port P  public ports served by --upstream HOST (repeatable)
+  --client-id ID        stable id, so a reconnect takes its ports back at once
+  --log-level LEVEL     debug, info, warn or error (default info)
+  --generate systemd    print a systemd unit for these flags and exit
+
+Example: inlets tcp client --url wss://203.0.113.10:8123 --token-file ./token \\
+  --tls-pin sha256:... --upstream 127.0.0.1 --ports 80,443 --upstream 2222=192.168.1.10:22
+`;
+
+export async function clientCommand(args: string[], stopRequested: Promise<unknown>): Promise<void> {
+  const v = parseFlags(args, FLAGS);
+  if (v.help) return void process.stdout.write(CLIENT_HELP);
+  const upstreams = parseUpstreams(v.upstream ?? [], [...(v.ports ?? []), ...(v.port ?? [])]);
+  if (!v.url) throw new UsageError('--url is required, e.g. --url wss://203.0.113.10:8123');
+  const trust = await trustFrom(v, v.url);
+  const id = v['client-id'];
+  if (id !== undefined && !/^[\w.-]{1,64}$/.test(id)) throw new UsageError(`--client-id: "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+  const log = loggerFrom(v);
+  if (v.generate !== undefined) return void process.stdout.write(systemdUnit(v.generate, { role: 'client', values: v }));
+  const token = await tokenFrom(v, log);
+  const client = new TunnelClient({ url: v.url, token, clientId: v['client-id'], trust, upstreams, logger: log });
+  log.info(`client ${client.clientId}: ${describeUpstreams(upstreams)}`);
+  const fatal = new Promise<Error>((resolve) => client.once('fatal', resolve));
+  client.start();
+  const outcome = await Promise.race([fatal, stopRequested.then(() => undefined)]);
+  await client.stop();
+  if (outcome instanceof Error) throw outcome;
+}

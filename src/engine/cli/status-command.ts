@@ -1,0 +1,58 @@
+/** `inlets status`: asks a server's control port for `GET /status` and prints it. */
+import { TunnelError, UsageError } from '../../errors.js';
+import type { ServerStatus } from '../server/status-info.js';
+import { requestControl } from '../transport/control-request.js';
+import { COMMON_FLAGS, TOKEN_FLAGS, TOKEN_HELP, TRUST_FLAGS, TRUST_HELP, loggerFrom, parseFlags, tokenFrom, trustFrom } from './shared-flags.js';
+
+const FLAGS = { ...TOKEN_FLAGS, ...TRUST_FLAGS, ...COMMON_FLAGS, url: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+export const STATUS_HELP = `Usage: inlets status --url wss://HOST:8123 [flags]
+
+Shows a server's version, uptime and connected clients.
+
+  --url URL             the server's control plane
+${TOKEN_HELP}
+${TRUST_HELP}
+  --json                print the server's JSON as is
+`;
+
+/** `3d 4h`, `5h 2m`, `7m 3s`: a duration for people. */
+export function ago(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const parts: [number, string][] = [[Math.floor(s / 86400), 'd'], [Math.floor(s / 3600) % 24, 'h'], [Math.floor(s / 60) % 60, 'm'], [s % 60, 's']];
+  const first = parts.findIndex(([n]) => n > 0);
+  return first < 0 ? '0s' : parts.slice(first, first + 2).filter(([n], i) => !i || n).map(([n, u]) => `${n}${u}`).join(' ');
+}
+
+/** The status as a person reads it: a header and a table of clients. */
+export function formatStatus(st: ServerStatus, now = Date.now()): string {
+  const lines = [
+    `inlets ${st.version} (${st.mode}) on ${st.hostname}, up ${ago(now - Date.parse(st.startedAt))} (since ${st.startedAt})`,
+    `ports: ${st.ports.map((p) => `${p.port} → ${p.clients.join(', ')}`).join('; ') || 'none'}`,
+    '',
+  ];
+  if (!st.clients.length) return lines.concat('no clients connected', '').join('\n');
+  const rows = [['CLIENT', 'REMOTE ADDRESS', 'CONNECTED', 'PORTS'], ...st.clients.map((c) => [c.id, c.remoteAddress, `${ago(now - Date.parse(c.connectedAt))} ago`, c.ports.join(',')])];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) lines.push(r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+  return lines.join('\n') + '\n';
+}
+
+export async function statusCommand(args: string[]): Promise<void> {
+  const v = parseFlags(args, FLAGS);
+  if (v.help) return void process.stdout.write(STATUS_HELP);
+  if (!v.url) throw new UsageError('--url is required, e.g. --url wss://203.0.113.10:8123');
+  const trust = await trustFrom(v, v.url);
+  const token = await tokenFrom(v, loggerFrom(v));
+  const res = await requestControl({ url: v.url, path: '/status', token, trust });
+  const body = res.body;
+  if (res.status === 401) throw new TunnelError('AUTH_FAILED', 'the server refused the token (401)');
+  if (res.status !== 200) throw new TunnelError('STATUS_FAILED', `GET /status answered ${res.status}: ${body.slice(0, 200)}`);
+  let st: ServerStatus;
+  try {
+    st = JSON.parse(body) as ServerStatus;
+  } catch {
+    throw new TunnelError('STATUS_FAILED', 'GET /status did not answer JSON');
+  }
+  process.stdout.write(v.json ? JSON.stringify(st, null, 2) + '\n' : formatStatus(st));
+}

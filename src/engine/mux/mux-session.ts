@@ -1,0 +1,392 @@
+/**
+ * A multiplexed session over any Duplex byte stream (docs/PROTOCOL.md sections 5, 7, 8, 10):
+ * streams, credit-based flow control with window growth, memory bounds, keepalive and GOAWAY.
+ */
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { TunnelError } from '../../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import {
+  ErrorCode,
+  FrameDecoder,
+  FrameFlag,
+  FrameType,
+  INITIAL_WINDOW,
+  MAX_FRAME_PAYLOAD,
+  MAX_WINDOW,
+  decodeCodeReason,
+  encodeCodeReason,
+  encodeFrame,
+  errorCodeName,
+} from '../protocol/frame-codec.js';
+import { Keepalive } from './keepalive.js';
+import { MuxStream, type StreamHost } from './mux-stream.js';
+import { SendScheduler } from './send-scheduler.js';
+
+export interface MuxSessionOptions {
+  /** The server opens even stream ids, the client odd ones. */
+  role: 'server' | 'client';
+  /** Initial per-stream window in bytes; must match the peer's. Default 256 KiB. */
+  initialWindow?: number;
+  /** Largest window a stream grows to for long round trips, in bytes. Default 16 MiB. */
+  maxWindow?: number;
+  /** Stop reading the transport while more than this many received bytes wait in streams. Default 64 MiB. */
+  sessionBudget?: number;
+  /** Write to the transport only while it buffers less than this, in bytes. Default 1 MiB. */
+  highWaterMark?: number;
+  /** Time between PINGs, in ms. Default 10 000; 0 turns keepalive (pings and timeout) off. */
+  keepaliveIntervalMs?: number;
+  /** Close when nothing arrives for this long, in ms. Default 30 000. */
+  keepaliveTimeoutMs?: number;
+  logger?: Logger;
+}
+
+interface PendingPing {
+  sentAt: number;
+  resolve?: (ms: number) => void;
+  reject?: (err: Error) => void;
+}
+
+/**
+ * One end of a multiplexed tunnel session.
+ *
+ * Events: 'stream' (stream: MuxStream) when the peer opened one; 'control' (message) for each
+ * CONTROL frame; 'goaway' (code, reason) when the peer sends GOAWAY; 'close' (err?: TunnelError)
+ * exactly once, after which every stream is destroyed.
+ */
+export class MuxSession extends EventEmitter implements StreamHost {
+  private readonly transport: Duplex;
+  private readonly role: 'server' | 'client';
+  private readonly initialWindow: number;
+  private readonly maxWindow: number;
+  private readonly sessionBudget: number;
+  private readonly log: Logger;
+  private readonly scheduler: SendScheduler;
+  private readonly decoder: FrameDecoder;
+  private readonly keepalive: Keepalive | null;
+  private readonly streams = new Map<number, MuxStream>();
+  private nextLocalId: number;
+  private lastPeerId = 0;
+  private readonly pingNonce = randomBytes(4).readUInt32BE(0);
+  private pingSeq = 0;
+  private readonly pings = new Map<number, PendingPing>();
+  private srtt: number | undefined;
+  private minRtt: number | undefined;
+  private warmupPings = 0;
+  private bufferedIn = 0;
+  private readPaused = false;
+  private goAwaySent = false;
+  private peerGoAway: { code: number; reason: string } | null = null;
+  private isClosed = false;
+  private teardownTimer: NodeJS.Timeout | null = null;
+  private bytesIn = 0;
+
+  constructor(transport: Duplex, options: MuxSessionOptions) {
+    super();
+    this.transport = transport;
+    this.role = options.role;
+    this.initialWindow = options.initialWindow ?? INITIAL_WINDOW;
+    this.maxWindow = Math.max(this.initialWindow, options.maxWindow ?? MAX_WINDOW);
+    this.sessionBudget = options.sessionBudget ?? 64 * 1024 * 1024;
+    this.log = options.logger ?? silentLogger;
+    this.nextLocalId = this.role === 'server' ? 2 : 1;
+    this.scheduler = new SendScheduler(transport, options.highWaterMark ?? 1024 * 1024);
+    this.decoder = new FrameDecoder(this.onFrame);
+
+    transport.on('data', this.onTransportData);
+    transport.on('end', this.onTransportEnd);
+    transport.on('close', this.onTransportClose);
+    transport.on('error', this.onTransportError);
+
+    const interval = options.keepaliveIntervalMs ?? 10_000;
+    this.keepalive =
+      interval > 0
+        ? new Keepalive(interval, options.keepaliveTimeoutMs ?? 30_000, () => this.sendPing(), this.onKeepaliveTimeout)
+        : null;
+    // PINGs at once give the round-trip time that window growth needs; the first few answers
+    // each trigger one more, since a cold process answers its first PING slowly.
+    if (this.keepalive) {
+      this.warmupPings = 2;
+      this.sendPing();
+    }
+  }
+
+  /** True once the session closed (then every stream is destroyed). */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Smoothed PING round-trip time in ms; undefined before the first answer. */
+  get rttMs(): number | undefined {
+    return this.srtt;
+  }
+
+  /** @internal Lowest PING round trip seen, in ms: the link's own delay, without queueing (for window growth). */
+  get baseRttMs(): number | undefined {
+    return this.minRtt;
+  }
+
+  /** Open streams. */
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  /** Counters: bytes in and out of the transport, open streams, received bytes not yet read, bytes waiting to be sent. */
+  stats(): { bytesIn: number; bytesOut: number; streams: number; bufferedIn: number; bufferedOut: number } {
+    let pending = this.scheduler.queuedControl + this.scheduler.transportBuffered();
+    for (const stream of this.streams.values()) pending += stream.writableLength;
+    return { bytesIn: this.bytesIn, bytesOut: this.scheduler.bytesOut, streams: this.streams.size, bufferedIn: this.bufferedIn, bufferedOut: pending };
+  }
+
+  /**
+   * Opens a stream: sends OPEN with `meta` as JSON. Data written at once follows the OPEN.
+   * Throws TunnelError `SESSION_CLOSED`, `GOING_AWAY` (after GOAWAY either way) or `FRAME_TOO_LARGE`.
+   */
+  openStream(meta: Record<string, unknown>): MuxStream {
+    if (this.isClosed) throw new TunnelError('SESSION_CLOSED', 'the session is closed');
+    if (this.goAwaySent || this.peerGoAway) throw new TunnelError('GOING_AWAY', 'the session is going away');
+    const payload = Buffer.from(JSON.stringify(meta), 'utf8');
+    if (payload.length > MAX_FRAME_PAYLOAD) throw new TunnelError('FRAME_TOO_LARGE', 'stream metadata is too large');
+    const id = this.nextLocalId;
+    this.nextLocalId += 2;
+    const stream = new MuxStream(this, id, meta, this.initialWindow, this.maxWindow);
+    this.streams.set(id, stream);
+    this.scheduler.sendFrame(encodeFrame(FrameType.OPEN, 0, id, payload));
+    return stream;
+  }
+
+  /** Sends a CONTROL message (section 6). Dropped when the session is closed. */
+  sendControl(message: { type: string; [k: string]: unknown }): void {
+    if (this.isClosed) return;
+    const payload = Buffer.from(JSON.stringify(message), 'utf8');
+    if (payload.length > MAX_FRAME_PAYLOAD) throw new TunnelError('FRAME_TOO_LARGE', `control message ${message.type} is too large`);
+    this.scheduler.sendFrame(encodeFrame(FrameType.CONTROL, 0, 0, payload));
+  }
+
+  /** Sends a PING; resolves with the round trip in ms, rejects with `SESSION_CLOSED` if the session closes first. */
+  ping(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (this.isClosed) reject(new TunnelError('SESSION_CLOSED', 'the session is closed'));
+      else this.sendPing(resolve, reject);
+    });
+  }
+
+  /** Sends GOAWAY (once): this side opens no new streams and will close soon. */
+  goAway(code: number, reason?: string): void {
+    if (this.isClosed || this.goAwaySent) return;
+    this.goAwaySent = true;
+    this.scheduler.sendFrame(encodeFrame(FrameType.GOAWAY, 0, 0, encodeCodeReason(code, reason)));
+  }
+
+  /**
+   * Closes the session (idempotent): writes any queued control frames (such as GOAWAY), destroys
+   * every stream (they emit 'close' without 'end'), ends the transport and emits 'close' with `error`.
+   */
+  close(error?: TunnelError): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.keepalive?.stop();
+    this.transport.off('data', this.onTransportData);
+    this.scheduler.flushControl();
+    this.scheduler.stop();
+    const closedError = new TunnelError('SESSION_CLOSED', error ? `session closed: ${error.message}` : 'session closed', { cause: error });
+    for (const pending of this.pings.values()) pending.reject?.(closedError);
+    this.pings.clear();
+    // Without an error: a stream nobody watches for errors must not crash the process.
+    for (const stream of [...this.streams.values()]) stream.destroy();
+    this.streams.clear();
+    if (error?.code === 'KEEPALIVE_TIMEOUT' || this.transport.destroyed) this.transport.destroy();
+    else {
+      // Let the transport flush and close in order; a peer that never finishes gets cut off.
+      this.transport.end();
+      this.teardownTimer = setTimeout(() => this.transport.destroy(), 2000);
+      this.teardownTimer.unref();
+    }
+    if (error) this.log.debug(`mux session closed: ${error.code} ${error.message}`);
+    this.emit('close', error);
+  }
+
+  // StreamHost: used by MuxStream.
+
+  /** @internal */
+  sendFrame(frame: Buffer): void {
+    if (!this.isClosed) this.scheduler.sendFrame(frame);
+  }
+
+  /** @internal */
+  wake(stream: MuxStream): void {
+    this.scheduler.wake(stream);
+  }
+
+  /** @internal */
+  detach(stream: MuxStream): void {
+    if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
+  }
+
+  /** @internal Applies the session budget: stop reading the transport while too much waits in streams. */
+  adjustBuffered(delta: number): void {
+    this.bufferedIn += delta;
+    if (!this.readPaused && this.bufferedIn > this.sessionBudget) {
+      this.readPaused = true;
+      this.keepalive?.suspend();
+      this.transport.pause();
+    } else if (this.readPaused && this.bufferedIn <= this.sessionBudget) {
+      this.readPaused = false;
+      this.keepalive?.resume();
+      if (!this.isClosed) this.transport.resume();
+    }
+  }
+
+  private sendPing(resolve?: (ms: number) => void, reject?: (err: Error) => void): void {
+    const seq = (this.pingSeq = (this.pingSeq + 1) >>> 0);
+    const payload = Buffer.allocUnsafe(8);
+    payload.writeUInt32BE(this.pingNonce, 0);
+    payload.writeUInt32BE(seq, 4);
+    this.pings.set(seq, { sentAt: performance.now(), resolve, reject });
+    this.scheduler.sendFrame(encodeFrame(FrameType.PING, 0, 0, payload));
+  }
+
+  private readonly onTransportData = (chunk: Buffer): void => {
+    if (this.isClosed) return;
+    this.bytesIn += chunk.length;
+    this.keepalive?.received();
+    try {
+      if (typeof chunk === 'string') throw new TunnelError('PROTOCOL_ERROR', 'the transport delivered text, not bytes');
+      this.decoder.push(chunk);
+    } catch (err) {
+      this.fail(err);
+    }
+  };
+
+  private readonly onFrame = (type: number, flags: number, id: number, payload: Buffer): void => {
+    if (this.isClosed) return;
+    switch (type) {
+      case FrameType.DATA: {
+        const stream = this.streams.get(id);
+        if (stream) stream.receiveData(payload, (flags & FrameFlag.FIN) !== 0);
+        else this.checkEnded(id, 'DATA');
+        break;
+      }
+      case FrameType.OPEN:
+        this.onOpen(id, payload);
+        break;
+      case FrameType.WINDOW: {
+        const stream = this.streams.get(id);
+        if (stream) stream.receiveWindow(payload.readUInt32BE(0));
+        else this.checkEnded(id, 'WINDOW');
+        break;
+      }
+      case FrameType.RESET: {
+        const stream = this.streams.get(id);
+        if (!stream) return this.checkEnded(id, 'RESET');
+        const { code, reason } = decodeCodeReason(payload);
+        stream.receiveReset(code, reason);
+        break;
+      }
+      case FrameType.PING:
+        if (flags & FrameFlag.ACK) this.onPong(payload);
+        else this.scheduler.sendFrame(encodeFrame(FrameType.PING, FrameFlag.ACK, 0, payload));
+        break;
+      case FrameType.GOAWAY: {
+        const { code, reason } = decodeCodeReason(payload);
+        this.peerGoAway = { code, reason };
+        this.log.debug(`peer sent GOAWAY ${errorCodeName(code)}${reason ? ` (${reason})` : ''}`);
+        this.emit('goaway', code, reason);
+        break;
+      }
+      case FrameType.CONTROL: {
+        const message = parseObject(payload, 'CONTROL');
+        if (typeof message.type !== 'string') throw new TunnelError('PROTOCOL_ERROR', 'CONTROL message without a type');
+        this.emit('control', message);
+        break;
+      }
+    }
+  };
+
+  private onOpen(id: number, payload: Buffer): void {
+    const peerParity = this.role === 'server' ? 1 : 0;
+    if (id % 2 !== peerParity) throw new TunnelError('PROTOCOL_ERROR', `peer opened stream ${id} with this side's id parity`);
+    if (id <= this.lastPeerId) throw new TunnelError('PROTOCOL_ERROR', `peer reused or lowered stream id ${id}`);
+    this.lastPeerId = id;
+    const stream = new MuxStream(this, id, parseObject(payload, 'OPEN'), this.initialWindow, this.maxWindow);
+    this.streams.set(id, stream);
+    if (this.goAwaySent || this.listenerCount('stream') === 0) return stream.reset(ErrorCode.REFUSED, 'not accepting streams');
+    this.emit('stream', stream);
+  }
+
+  /** A frame for a stream not open here: dropped if the stream existed (in flight), else a violation. */
+  private checkEnded(id: number, what: string): void {
+    const local = id % 2 === (this.role === 'server' ? 0 : 1);
+    if (local ? id >= this.nextLocalId : id > this.lastPeerId) {
+      throw new TunnelError('PROTOCOL_ERROR', `${what} for stream ${id}, which was never opened`);
+    }
+  }
+
+  private onPong(payload: Buffer): void {
+    if (payload.readUInt32BE(0) !== this.pingNonce) return;
+    const seq = payload.readUInt32BE(4);
+    const pending = this.pings.get(seq);
+    if (!pending) return;
+    this.pings.delete(seq);
+    // Older unanswered pings will not be answered any more (answers come in order).
+    for (const older of this.pings.keys()) if (older < seq && !this.pings.get(older)!.resolve) this.pings.delete(older);
+    const sample = performance.now() - pending.sentAt;
+    this.srtt = this.srtt === undefined ? sample : this.srtt * 0.875 + sample * 0.125;
+    if (this.minRtt === undefined || sample < this.minRtt) this.minRtt = sample;
+    pending.resolve?.(sample);
+    if (this.warmupPings > 0) {
+      this.warmupPings--;
+      this.sendPing();
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (err instanceof TunnelError && err.code === 'PROTOCOL_ERROR') {
+      this.log.warn(`mux protocol error from peer: ${err.message}`);
+      this.goAway(ErrorCode.PROTOCOL_ERROR, err.message);
+      this.close(err);
+    } else {
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error(`mux session failed: ${message}`);
+      this.goAway(ErrorCode.INTERNAL, 'internal error');
+      this.close(new TunnelError('INTERNAL', `mux session failed: ${message}`, { cause: err }));
+    }
+  }
+
+  private readonly onKeepaliveTimeout = (): void => {
+    this.goAway(ErrorCode.KEEPALIVE_TIMEOUT);
+    this.close(new TunnelError('KEEPALIVE_TIMEOUT', 'the peer stopped answering (keepalive timeout)'));
+  };
+
+  private readonly onTransportEnd = (): void => {
+    if (this.isClosed) return;
+    const goAway = this.peerGoAway;
+    if (goAway?.code === ErrorCode.NORMAL) return this.close();
+    if (goAway) this.close(new TunnelError('PEER_GOAWAY', `peer went away: ${errorCodeName(goAway.code)}${goAway.reason ? ` (${goAway.reason})` : ''}`));
+    else this.close(new TunnelError('TRANSPORT_CLOSED', 'the transport closed'));
+  };
+
+  private readonly onTransportClose = (): void => {
+    if (this.teardownTimer) clearTimeout(this.teardownTimer);
+    this.teardownTimer = null;
+    this.onTransportEnd();
+  };
+
+  private readonly onTransportError = (err: Error): void => {
+    if (this.isClosed) return;
+    this.close(new TunnelError('TRANSPORT_ERROR', `transport failed: ${err.message}`, { cause: err }));
+  };
+}
+
+function parseObject(payload: Buffer, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString('utf8'));
+  } catch {
+    throw new TunnelError('PROTOCOL_ERROR', `${what} payload is not valid JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TunnelError('PROTOCOL_ERROR', `${what} payload is not a JSON object`);
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,184 @@
+/**
+ * The sending side of a session (docs/PROTOCOL.md section 7): control frames first, then one DATA
+ * frame per waiting stream in round robin, packed into one transport write per batch and written
+ * only while the transport's buffered amount is below the high-water mark.
+ */
+import type { Duplex } from 'node:stream';
+import { HEADER_SIZE } from '../protocol/frame-codec.js';
+import type { MuxStream } from './mux-stream.js';
+
+/**
+ * Most bytes per transport write (256 KiB). A write becomes one websocket message (limit 1 MiB);
+ * smaller batches keep an interactive frame from waiting behind a large one.
+ */
+export const MAX_BATCH = 256 * 1024;
+
+/** How often to look at the transport's buffered amount when it will not emit 'drain', in ms. */
+const POLL_MS = 1;
+
+type Callback = (err?: Error | null) => void;
+
+export class SendScheduler {
+  /** Bytes written to the transport. */
+  bytesOut = 0;
+  private control: Buffer[] = [];
+  private controlBytes = 0;
+  private ready: Array<MuxStream | undefined> = [];
+  private readyHead = 0;
+  private scheduled = false;
+  private blocked = false;
+  private flushing = false;
+  private stopped = false;
+  private pollTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * @param transport where frames go
+   * @param highWaterMark write only while the transport buffers less than this, in bytes
+   */
+  constructor(
+    private readonly transport: Duplex,
+    private readonly highWaterMark: number,
+  ) {
+    transport.on('drain', this.unblock);
+  }
+
+  /** Queues a whole control frame; control frames keep their order and go before DATA. */
+  sendFrame(frame: Buffer): void {
+    if (this.stopped) return;
+    this.control.push(frame);
+    this.controlBytes += frame.length;
+    this.schedule();
+  }
+
+  /** Queues `stream` for a DATA frame if it has something to send and is not queued yet. */
+  wake(stream: MuxStream): void {
+    if (this.stopped || stream.queued || !stream.sendable) return;
+    stream.queued = true;
+    this.ready.push(stream);
+    this.schedule();
+  }
+
+  /** Bytes the transport holds: a websocket's bufferedAmount when it has one, else writableLength. */
+  transportBuffered(): number {
+    const amount = (this.transport as { bufferedAmount?: unknown }).bufferedAmount;
+    return typeof amount === 'number' ? amount : this.transport.writableLength;
+  }
+
+  /** Control bytes not yet written (DATA waits in its stream). */
+  get queuedControl(): number {
+    return this.controlBytes;
+  }
+
+  /** Writes the queued control frames at once, ignoring the high-water mark (used when closing). */
+  flushControl(): void {
+    if (this.stopped || !this.transport.writable) return;
+    while (this.control.length > 0) {
+      const batch: Buffer[] = [];
+      let size = 0;
+      while (this.control.length > 0 && (size === 0 || size + this.control[0].length <= MAX_BATCH)) {
+        const frame = this.control.shift()!;
+        batch.push(frame);
+        size += frame.length;
+      }
+      this.controlBytes -= size;
+      this.write(batch, size);
+    }
+  }
+
+  /** Stops for good: nothing more is written. */
+  stop(): void {
+    this.stopped = true;
+    this.transport.off('drain', this.unblock);
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    for (let i = this.readyHead; i < this.ready.length; i++) this.ready[i]!.queued = false;
+    this.ready = [];
+    this.control = [];
+    this.controlBytes = 0;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.blocked) return;
+    this.scheduled = true;
+    // setImmediate, not a microtask: everything queued during one poll phase (many sockets'
+    // reads) leaves in one write.
+    setImmediate(this.flush);
+  }
+
+  private readonly unblock = (): void => {
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    if (!this.blocked) return;
+    this.blocked = false;
+    this.flush();
+  };
+
+  private block(): void {
+    this.blocked = true;
+    // A transport whose own buffer did not fill (write() never returned false) will not emit
+    // 'drain' when its bufferedAmount falls, so look again soon.
+    if (!this.transport.writableNeedDrain && !this.pollTimer) this.pollTimer = setTimeout(this.unblock, POLL_MS);
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.stopped || this.flushing || this.blocked) return;
+    this.flushing = true;
+    const done: Callback[] = [];
+    try {
+      for (;;) {
+        if (this.transportBuffered() >= this.highWaterMark) {
+          this.block();
+          break;
+        }
+        const batch: Buffer[] = [];
+        let size = 0;
+        while (this.control.length > 0 && (size === 0 || size + this.control[0].length <= MAX_BATCH)) {
+          const frame = this.control.shift()!;
+          batch.push(frame);
+          size += frame.length;
+        }
+        this.controlBytes -= size;
+        if (this.control.length === 0) size += this.takeData(batch, size, done);
+        if (size === 0) break;
+        this.write(batch, size);
+        if (this.stopped) break;
+        // Writers waiting on these frames may write again now (re-entering wake()).
+        for (const callback of done) callback();
+        done.length = 0;
+      }
+    } finally {
+      this.flushing = false;
+    }
+  };
+
+  /** Round robin over waiting streams, one DATA frame each per turn, until the batch is full. */
+  private takeData(batch: Buffer[], size: number, done: Callback[]): number {
+    const start = size;
+    while (this.readyHead < this.ready.length && MAX_BATCH - size > HEADER_SIZE) {
+      const stream = this.ready[this.readyHead]!;
+      this.ready[this.readyHead++] = undefined;
+      stream.queued = false;
+      if (stream.destroyed) continue;
+      size += stream.takeFrame(batch, MAX_BATCH - size, done);
+      if (stream.sendable) {
+        stream.queued = true;
+        this.ready.push(stream);
+      }
+    }
+    if (this.readyHead === this.ready.length) {
+      this.ready.length = 0;
+      this.readyHead = 0;
+    } else if (this.readyHead > 1024) {
+      this.ready = this.ready.slice(this.readyHead);
+      this.readyHead = 0;
+    }
+    return size - start;
+  }
+
+  private write(batch: Buffer[], size: number): void {
+    if (!this.transport.writable) return;
+    this.bytesOut += size;
+    this.transport.write(batch.length === 1 ? batch[0] : Buffer.concat(batch, size));
+  }
+}

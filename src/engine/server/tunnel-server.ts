@@ -1,0 +1,208 @@
+/**
+ * `inlets tcp server`: the control port (TLS websocket + HTTP endpoints) and the data plane.
+ * Each client session advertises ports in `hello`; each public connection becomes a stream to
+ * one of the sessions offering its port (PROTOCOL.md §6, §9, §10).
+ */
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { hostname } from 'node:os';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { TunnelError } from '../../errors.js';
+import { closedWithin } from '../closed-within.js';
+import { silentLogger, type Logger } from '../log.js';
+import { MuxSession } from '../mux/mux-session.js';
+import { splice } from '../mux/splice.js';
+import { ErrorCode } from '../protocol/frame-codec.js';
+import type { PortRange } from '../port-ranges.js';
+import { handleControlRequest, handleControlUpgrade } from './control-http.js';
+import { ServerMetrics } from './metrics.js';
+import { PortRegistry } from './port-registry.js';
+import type { ServerStatus } from './status-info.js';
+import { ENGINE_VERSION } from '../version.js';
+
+export interface TunnelServerOptions {
+  /** The shared secret; must not be empty. */
+  token: string;
+  /** Control plane address. Default `0.0.0.0`. */
+  controlAddr?: string;
+  /** Control plane port. Default 8123; 0 picks a free one. */
+  controlPort?: number;
+  /** Address the public ports bind to. Default `0.0.0.0`. */
+  dataAddr?: string;
+  /** Certificate and key for the control port; `null` serves plain HTTP (`--disable-tls`). */
+  tls: { certPem: string; keyPem: string } | null;
+  /** Ports clients may offer; absent = all. */
+  allowPorts?: PortRange[];
+  /** PING interval in ms (default 10000) and silence before giving up (default 30000). */
+  keepaliveIntervalMs?: number;
+  keepaliveTimeoutMs?: number;
+  logger?: Logger;
+  /** Reported in `welcome` and `/status`. */
+  version?: string;
+}
+
+/** One client session on the server. */
+interface ClientSession {
+  id: string;
+  remoteAddress: string;
+  connectedAt: Date;
+  ports: number[];
+  mux: MuxSession;
+  transport: Duplex;
+  hello: boolean;
+  closed: boolean;
+}
+
+/** Time a new session has to send `hello`, in ms. */
+const HELLO_TIMEOUT_MS = 30_000;
+
+/** Clients ids remembered to count reconnects; bounded so random ids cannot grow it forever. */
+const MAX_SEEN_IDS = 10_000;
+
+export class TunnelServer {
+  readonly #log: Logger;
+  readonly #version: string;
+  readonly #metrics = new ServerMetrics();
+  readonly #sessions = new Map<string, ClientSession>();
+  readonly #seenIds = new Set<string>();
+  readonly #registry: PortRegistry<ClientSession>;
+  #http?: HttpServer;
+  #startedAt = new Date();
+
+  readonly #opts: TunnelServerOptions;
+
+  constructor(opts: TunnelServerOptions) {
+    this.#opts = opts;
+    if (!opts.token) throw new TunnelError('TOKEN_EMPTY', 'the token is empty; the server refuses to start without one');
+    this.#log = opts.logger ?? silentLogger;
+    this.#version = opts.version ?? ENGINE_VERSION;
+    this.#registry = new PortRegistry<ClientSession>({
+      dataAddr: opts.dataAddr,
+      allowPorts: opts.allowPorts,
+      onConnection: (port, socket, session) => this.#forward(port, socket, session),
+    });
+  }
+
+  /** Listens on the control port; resolves with the bound address. */
+  async start(): Promise<{ address: string; port: number }> {
+    const { tls } = this.#opts;
+    const http = tls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }) : createHttpServer();
+    this.#http = http;
+    const ctx = {
+      token: this.#opts.token,
+      metrics: this.#metrics,
+      status: () => this.status(),
+      connectedClients: () => this.#sessions.size,
+      onTunnel: (t: Duplex, id: string, remote: string) => this.#accept(t, id, remote),
+    };
+    http.on('request', (req, res) => handleControlRequest(ctx, req, res));
+    http.on('upgrade', (req, socket, head) => handleControlUpgrade(ctx, req, socket, head));
+    http.on('clientError', (_err, socket) => socket.destroy());
+    http.on('tlsClientError', () => {});
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen({ port: this.#opts.controlPort ?? 8123, host: this.#opts.controlAddr ?? '0.0.0.0' }, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    this.#startedAt = new Date();
+    const a = http.address() as { address: string; port: number };
+    this.#log.info(`control plane listening on ${a.address}:${a.port} (${tls ? 'TLS' : 'no TLS'}), public ports on ${this.#opts.dataAddr ?? '0.0.0.0'}`);
+    return { address: a.address, port: a.port };
+  }
+
+  /** Sends GOAWAY SHUTDOWN to every client, closes public ports and the control port. */
+  async stop(): Promise<void> {
+    const sessions = [...this.#sessions.values()];
+    for (const s of sessions) this.#drop(s, ErrorCode.SHUTDOWN, 'server shutting down');
+    // let GOAWAY and the websocket close reach the clients, so they reconnect rather than fail
+    await Promise.all([this.#registry.closeAll(), ...sessions.map((s) => closedWithin(s.transport, 2000))]);
+    const http = this.#http;
+    if (!http) return;
+    this.#http = undefined;
+    await new Promise<void>((resolve) => {
+      http.close(() => resolve());
+      http.closeAllConnections?.();
+    });
+  }
+
+  /** What `GET /status` answers. */
+  status(): ServerStatus {
+    return {
+      version: this.#version,
+      mode: 'tcp',
+      hostname: hostname(),
+      startedAt: this.#startedAt.toISOString(),
+      clients: [...this.#sessions.values()].map((s) => ({
+        id: s.id,
+        remoteAddress: s.remoteAddress,
+        connectedAt: s.connectedAt.toISOString(),
+        ports: s.ports,
+      })),
+      ports: this.#registry.list().map(({ port, sessions }) => ({ port, clients: sessions.map((s) => s.id) })),
+    };
+  }
+
+  #accept(transport: Duplex, id: string, remoteAddress: string): void {
+    const old = this.#sessions.get(id);
+    if (old) this.#drop(old, ErrorCode.REPLACED, 'a new session with the same client id took over');
+    if (this.#seenIds.has(id)) this.#metrics.reconnects++;
+    else if (this.#seenIds.size < MAX_SEEN_IDS) this.#seenIds.add(id);
+    const mux = new MuxSession(transport, {
+      role: 'server',
+      keepaliveIntervalMs: this.#opts.keepaliveIntervalMs,
+      keepaliveTimeoutMs: this.#opts.keepaliveTimeoutMs,
+      logger: this.#log,
+    });
+    const s: ClientSession = { id, remoteAddress, connectedAt: new Date(), ports: [], mux, transport, hello: false, closed: false };
+    this.#sessions.set(id, s);
+    // a session that never says hello would hold a slot forever
+    const helloTimer = setTimeout(() => s.hello || this.#drop(s, ErrorCode.PROTOCOL_ERROR, 'no hello within 30 s'), HELLO_TIMEOUT_MS);
+    this.#log.info(`client ${id} connected from ${remoteAddress}${old ? ' (replaced its previous session)' : ''}`);
+    mux.on('control', (msg: { type?: unknown; mode?: unknown; ports?: unknown }) => {
+      if (msg.type === 'hello') void this.#hello(s, msg);
+    });
+    // in TCP mode only the server opens streams (PROTOCOL.md §5)
+    mux.on('stream', (stream: { reset(code: number, reason?: string): void }) => stream.reset(ErrorCode.REFUSED, 'clients open no streams in tcp mode'));
+    mux.on('goaway', (code: number, reason?: string) => this.#log.debug(`client ${id} sent GOAWAY ${code}${reason ? `: ${reason}` : ''}`));
+    mux.on('close', (err?: Error) => {
+      clearTimeout(helloTimer);
+      s.closed = true;
+      this.#registry.withdraw(s);
+      if (this.#sessions.get(id) === s) this.#sessions.delete(id);
+      this.#log.info(`client ${id} disconnected${err ? `: ${err.message}` : ''}`);
+    });
+  }
+
+  async #hello(s: ClientSession, msg: { mode?: unknown; ports?: unknown }): Promise<void> {
+    if (s.hello) return this.#drop(s, ErrorCode.PROTOCOL_ERROR, 'a second hello on one session');
+    s.hello = true;
+    if (msg.mode !== 'tcp') return this.#drop(s, ErrorCode.PROTOCOL_ERROR, `mode ${JSON.stringify(msg.mode)} is not served here (tcp only)`);
+    const { accepted, refused } = await this.#registry.offer(s, Array.isArray(msg.ports) ? msg.ports : []);
+    if (s.closed) return this.#registry.withdraw(s);
+    s.ports = accepted;
+    s.mux.sendControl({ type: 'welcome', version: this.#version, accepted, refused });
+    this.#log.info(`client ${s.id} serves ports ${accepted.join(',') || '(none)'}${refused.length ? `; refused ${refused.map((r) => `${r.port} (${r.code})`).join(', ')}` : ''}`);
+  }
+
+  #forward(port: number, socket: Socket, s: ClientSession): void {
+    this.#metrics.track(port, socket);
+    try {
+      const stream = s.mux.openStream({ port, remote: `${socket.remoteAddress}:${socket.remotePort}` });
+      splice(stream, socket).catch(() => {});
+    } catch (err) {
+      this.#log.debug(`port ${port}: could not open a stream to ${s.id}: ${(err as Error).message}`);
+      socket.destroy();
+    }
+  }
+
+  #drop(s: ClientSession, code: number, reason: string): void {
+    s.closed = true;
+    this.#registry.withdraw(s);
+    if (this.#sessions.get(s.id) === s) this.#sessions.delete(s.id);
+    s.mux.goAway(code, reason);
+    s.mux.close();
+  }
+}

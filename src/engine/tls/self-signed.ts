@@ -1,0 +1,118 @@
+/**
+ * Self-signed server certificates, made with node:crypto and a small DER encoder so that exit
+ * nodes and inletsctl need neither openssl nor an npm package. Clients trust them by pinning the
+ * public key (PROTOCOL.md §11), so the certificate only has to be well formed.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
+import { UsageError } from '../../errors.js';
+import * as der from './der.js';
+import { pinOfPublicKey } from './pin.js';
+
+export interface SelfSignedOptions {
+  /** Subject and issuer common name. Default 'inlets'. */
+  commonName?: string;
+  /** IP addresses for subjectAltName (IPv4 or IPv6). */
+  ips?: string[];
+  /** DNS names for subjectAltName. */
+  dnsNames?: string[];
+  /** Validity from now, in days. Default 3650. */
+  days?: number;
+  /** Reuse this private key (PKCS#8 or SEC1 PEM) instead of making one, so the pin stays. */
+  keyPem?: string;
+}
+
+export interface SelfSigned {
+  certPem: string;
+  /** PKCS#8 PEM of the ECDSA P-256 private key. */
+  keyPem: string;
+  /** `sha256:<hex>` of the public key (see pin.ts). */
+  pin: string;
+}
+
+const ECDSA_WITH_SHA256 = der.sequence(der.oid('1.2.840.10045.4.3.2'));
+
+/** Makes an ECDSA P-256 key (or reuses `keyPem`) and a self-signed X.509 v3 server certificate. */
+export function generateSelfSigned(options: SelfSignedOptions = {}): SelfSigned {
+  const { commonName = 'inlets', ips = [], dnsNames = [], days = 3650 } = options;
+  let privateKey: KeyObject;
+  if (options.keyPem) {
+    privateKey = createPrivateKey(options.keyPem);
+    if (privateKey.asymmetricKeyType !== 'ec') throw new UsageError('the TLS key must be an ECDSA key', 'TLS_KEY_INVALID');
+  } else {
+    privateKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+  }
+  const publicKey = createPublicKey(privateKey);
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+
+  const serial = randomBytes(16);
+  serial[0] = (serial[0] & 0x7f) | 0x40; // positive, and exactly 16 bytes long
+  const name = der.sequence(der.set(der.sequence(der.oid('2.5.4.3'), der.utf8String(commonName))));
+  const now = Date.now();
+  const validity = der.sequence(der.time(new Date(now - 3600_000)), der.time(new Date(now + days * 86400_000)));
+
+  const extensions = [
+    extension('2.5.29.19', true, der.sequence()), // basicConstraints: CA false
+    extension('2.5.29.15', true, der.bitString(Buffer.from([0x80]), 7)), // keyUsage: digitalSignature
+    extension('2.5.29.37', false, der.sequence(der.oid('1.3.6.1.5.5.7.3.1'))), // extKeyUsage: serverAuth
+  ];
+  if (ips.length > 0 || dnsNames.length > 0) {
+    const names = [
+      ...dnsNames.map((dns) => der.implicitPrimitive(2, Buffer.from(dns, 'ascii'))),
+      ...ips.map((ip) => der.implicitPrimitive(7, ipBytes(ip))),
+    ];
+    extensions.push(extension('2.5.29.17', false, der.sequence(...names)));
+  }
+
+  const tbs = der.sequence(
+    der.explicit(0, der.smallInteger(2)), // v3
+    der.unsignedInteger(serial),
+    ECDSA_WITH_SHA256,
+    name,
+    validity,
+    name,
+    spki,
+    der.explicit(3, der.sequence(...extensions)),
+  );
+  const signature = sign('sha256', tbs, privateKey); // DER Ecdsa-Sig-Value, as X.509 wants
+  const cert = der.sequence(tbs, ECDSA_WITH_SHA256, der.bitString(signature));
+
+  return {
+    certPem: toPem('CERTIFICATE', cert),
+    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    pin: pinOfPublicKey(publicKey),
+  };
+}
+
+function extension(id: string, critical: boolean, value: Buffer): Buffer {
+  return critical
+    ? der.sequence(der.oid(id), der.boolean(true), der.octetString(value))
+    : der.sequence(der.oid(id), der.octetString(value));
+}
+
+function toPem(label: string, bytes: Buffer): string {
+  const lines = bytes.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** IPv4 or IPv6 text as 4 or 16 bytes. */
+export function ipBytes(ip: string): Buffer {
+  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
+  if (!isIPv6(ip)) throw new UsageError(`not an IP address: ${ip}`, 'INVALID_IP');
+  let text = ip.split('%')[0]; // a zone id (fe80::1%eth0) is not part of the address
+  if (text.includes('.')) {
+    // An embedded IPv4 address (e.g. ::ffff:192.0.2.1) makes the last two groups.
+    const at = text.lastIndexOf(':') + 1;
+    const v4 = text.slice(at).split('.').map(Number);
+    text = `${text.slice(0, at)}${((v4[0] << 8) | v4[1]).toString(16)}:${((v4[2] << 8) | v4[3]).toString(16)}`;
+  }
+  const [left, right] = text.includes('::') ? text.split('::') : [text, undefined];
+  const parse = (part: string | undefined) => (part ? part.split(':').filter((g) => g !== '').map((g) => parseInt(g, 16)) : []);
+  const head = parse(left);
+  const rest = parse(right);
+  const zeros = right === undefined ? [] : new Array<number>(8 - head.length - rest.length).fill(0);
+  const groups = [...head, ...zeros, ...rest];
+  const bytes = Buffer.alloc(16);
+  groups.forEach((group, i) => bytes.writeUInt16BE(group, i * 2));
+  return bytes;
+}

@@ -1,0 +1,116 @@
+/**
+ * Parsing only: the real command objects with their handlers swapped for a recorder, so nothing
+ * runs. Checks flags, defaults, positionals, strictness and the errors yargs raises.
+ */
+import type { CommandModule } from 'yargs';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { allCommands, buildParser } from '../../src/cli/parser.js';
+
+interface Parsed {
+  command?: string;
+  args?: Record<string, unknown>;
+}
+
+async function parse(...argv: string[]): Promise<Parsed> {
+  const seen: Parsed = {};
+  const commands: CommandModule[] = allCommands().map((c) => ({
+    ...c,
+    handler: (args: Record<string, unknown>) => {
+      seen.command = String(Array.isArray(c.command) ? c.command[0] : c.command).split(' ')[0];
+      seen.args = args;
+    },
+  }));
+  // Help and errors must not print from here: yargs writes help with console.log.
+  const parser = buildParser(argv, commands);
+  await parser.parseAsync();
+  return seen;
+}
+
+async function usageError(...argv: string[]): Promise<UsageError> {
+  try {
+    await parse(...argv);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return err as UsageError;
+  }
+  throw new Error(`expected a usage error for: ${argv.join(' ')}`);
+}
+
+describe('create parsing', () => {
+  it('has the inletsctl flags with their defaults', async () => {
+    const { command, args } = await parse('create');
+    expect(command).toBe('create');
+    expect(args).toMatchObject({ tcp: true, 'control-port': 8123, poll: '2s', timeout: '10m', firewall: false, 'keep-on-failure': false, 'dry-run': false, json: false, test: false });
+    // No default for --provider or --region: absent values can be asked on a terminal.
+    expect(args!.provider).toBeUndefined();
+    expect(args!.region).toBeUndefined();
+    expect(args!.name).toBeUndefined();
+  });
+
+  it('reads the name, provider, placement, credentials and tunnel flags', async () => {
+    const { args } = await parse(
+      'create', 'my-tunnel', '--provider', 'local', '--region', 'x1', '--plan', 'p', '--zone', 'z',
+      '--access-token-file', '/tmp/t', '--secret-key', 's', '--project-id', 'proj', '--api-url', 'http://127.0.0.1:1',
+      '--ports', '80,443', '--ports', '22', '--control-port', '9000', '--inlets-token', 'tok', '--poll', '1s',
+      '--timeout', '2m', '--firewall', '--keep-on-failure', '--json', '--dry-run', '--test',
+    );
+    expect(args).toMatchObject({
+      name: 'my-tunnel', provider: 'local', region: 'x1', plan: 'p', zone: 'z', 'access-token-file': '/tmp/t', 'secret-key': 's',
+      'project-id': 'proj', 'api-url': 'http://127.0.0.1:1', ports: ['80,443', '22'], 'control-port': 9000, 'inlets-token': 'tok',
+      poll: '1s', timeout: '2m', firewall: true, 'keep-on-failure': true, json: true, 'dry-run': true, test: true,
+    });
+  });
+
+  it('refuses unknown flags, unknown providers and a bad control port type', async () => {
+    expect((await usageError('create', '--bogus')).message).toMatch(/Unknown argument: bogus/);
+    expect((await usageError('create', '--provider', 'nowhere')).message).toMatch(/Invalid values|Choices/);
+    expect((await usageError('create', 'a', 'b')).message).toMatch(/Unknown argument/);
+  });
+
+  it('declares the HTTPS flags so they can be refused with a clear message at run time', async () => {
+    const { args } = await parse('create', '--http', '--letsencrypt-domain', 'example.com');
+    expect(args).toMatchObject({ http: true, 'letsencrypt-domain': ['example.com'] });
+  });
+});
+
+describe('delete parsing', () => {
+  it('takes a name, --id or --ip, and --yes / -y', async () => {
+    expect((await parse('delete', 'n1', '-y')).args).toMatchObject({ name: 'n1', yes: true, timeout: '10m' });
+    expect((await parse('delete', '--id', '42', '--provider', 'local')).args).toMatchObject({ id: '42', provider: 'local', yes: false });
+    expect((await parse('delete', '--ip', '127.0.0.9')).args).toMatchObject({ ip: '127.0.0.9' });
+  });
+
+  it('wants exactly one target', async () => {
+    expect((await usageError('delete')).message).toMatch(/exactly one of/);
+    expect((await usageError('delete', 'n1', '--ip', '1.2.3.4')).message).toMatch(/exactly one of/);
+  });
+});
+
+describe('other commands', () => {
+  it('parses list (alias ls), providers, version, test and download', async () => {
+    expect(await parse('list', '--json')).toMatchObject({ command: 'list', args: { json: true, 'state-only': false } });
+    expect((await parse('ls')).command).toBe('list');
+    expect((await parse('providers', '--json')).args).toMatchObject({ json: true });
+    expect((await parse('version')).command).toBe('version');
+    expect((await parse('test', 'n1', '--pings', '5')).args).toMatchObject({ name: 'n1', pings: 5 });
+    expect((await parse('download', '--version', '0.1.0')).args).toMatchObject({ version: '0.1.0' });
+  });
+
+  it('needs a command and refuses unknown ones', async () => {
+    expect((await usageError()).message).toMatch(/choose a command/);
+    expect((await usageError('creat')).message).toBe('unknown command "creat". Did you mean create?');
+  });
+
+  it('runs no handler for --help', async () => {
+    const original = console.log;
+    const printed: string[] = [];
+    console.log = (...a: unknown[]) => void printed.push(a.join(' '));
+    try {
+      expect(await parse('create', '--help')).toEqual({});
+    } finally {
+      console.log = original;
+    }
+    expect(printed.join('\n')).toMatch(/Examples:/);
+  });
+});

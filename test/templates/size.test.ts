@@ -1,0 +1,37 @@
+/**
+ * The TCP-mode user-data with the real engine bundle (dist/inlets.mjs, from `npm run build`), a
+ * real TLS pair and a 256-bit token fits EC2's 16 KiB limit when gzip'd (the raw bytes count).
+ */
+import { describe, expect, it } from 'vitest';
+import { generateSelfSigned } from '../../src/engine/tls/self-signed.js';
+import { readEngineBundle } from '../../src/core/engine-bundle.js';
+import { checkUserDataSize, renderUserData } from '../../src/core/user-data/render.js';
+import { localProvider } from '../../providers/local/index.js';
+
+const EC2_LIMIT = 16 * 1024;
+
+describe('user-data size', () => {
+  it('TCP mode with the real engine fits 16 KiB when binary (gzip), in both formats', () => {
+    const tls = generateSelfSigned({ commonName: 'inlets-size-check', ips: ['203.0.113.10'] });
+    const token = 'ab'.repeat(32);
+    const bundle = readEngineBundle();
+    const sizes: Record<string, number> = {};
+    for (const format of ['cloud-config', 'script'] as const) {
+      for (const binary of [true, false]) {
+        const ud = renderUserData({ mode: 'tcp', token, tls, controlPort: 8123, format, binary, engineBundle: bundle });
+        sizes[`${format}${binary ? ' gzip' : ''}`] = ud.length;
+      }
+    }
+    console.log(`user-data sizes in bytes (engine ${bundle.length} bytes; EC2 limit ${EC2_LIMIT}):`, JSON.stringify(sizes));
+    expect(sizes['cloud-config gzip']).toBeLessThanOrEqual(EC2_LIMIT);
+    expect(sizes['script gzip']).toBeLessThanOrEqual(EC2_LIMIT);
+  });
+
+  it('the local provider holds itself to the same limit and format', () => {
+    const { userData } = localProvider.description;
+    expect(userData).toEqual({ limitBytes: EC2_LIMIT, format: 'cloud-config', binary: true });
+    const tls = generateSelfSigned();
+    const ud = renderUserData({ mode: 'tcp', token: 'cd'.repeat(32), tls, controlPort: 8123, format: userData.format, binary: userData.binary });
+    expect(() => checkUserDataSize(ud, userData.limitBytes, 'local')).not.toThrow();
+  });
+});
