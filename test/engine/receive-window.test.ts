@@ -22,25 +22,32 @@ describe('receive window (PROTOCOL.md section 7)', () => {
     expect(w.size).toBe(256 * KiB);
   });
 
-  it('doubles the window when two grants are less than two round trips apart', () => {
+  it('doubles the window when a whole window is handed on within two round trips', () => {
     const w = new ReceiveWindow(256 * KiB, 1024 * KiB);
-    expect(w.grant(128 * KiB, 1000, 50)).toBe(128 * KiB); // first grant: nothing to compare with
-    // 99 ms later < 2 * 50 ms: the sender is waiting on credit; the increment carries the growth.
-    expect(w.grant(256 * KiB, 1099, 50)).toBe(128 * KiB + 256 * KiB);
+    expect(w.grant(128 * KiB, 1000, 50)).toBe(128 * KiB); // nothing to compare with yet
+    expect(w.grant(256 * KiB, 1001, 50)).toBe(128 * KiB); // two grants in a burst: not enough
+    // The third grant, 99 ms after the first (< 2 * 50 ms): growth, carried by the increment.
+    expect(w.grant(384 * KiB, 1099, 50)).toBe(128 * KiB + 256 * KiB);
     expect(w.size).toBe(512 * KiB);
-    // Now half of 512 KiB must be handed on before the next grant.
-    expect(w.grant(256 * KiB + 255 * KiB, 1100, 50)).toBe(0);
-    expect(w.grant(512 * KiB, 1101, 50)).toBe(256 * KiB + 512 * KiB);
+    // Now half of 512 KiB must be handed on per grant, and three fresh grants before growing again.
+    expect(w.grant(384 * KiB + 255 * KiB, 1100, 50)).toBe(0);
+    expect(w.grant(640 * KiB, 1100, 50)).toBe(256 * KiB);
+    expect(w.grant(896 * KiB, 1101, 50)).toBe(256 * KiB);
+    expect(w.grant(1152 * KiB, 1102, 50)).toBe(256 * KiB + 512 * KiB);
     expect(w.size).toBe(1024 * KiB);
-    expect(w.grant(1024 * KiB, 1102, 50)).toBe(512 * KiB); // capped at max
-    expect(w.size).toBe(1024 * KiB);
+    for (let i = 1; i <= 3; i++) w.grant(1152 * KiB + i * 512 * KiB, 1103 + i, 50);
+    expect(w.size).toBe(1024 * KiB); // capped at max
   });
 
-  it('does not grow when grants are far apart or the round trip is unknown', () => {
+  it('does not grow on a burst, when grants are far apart, or while the round trip is unknown', () => {
     const w = new ReceiveWindow(256 * KiB, 16 * 1024 * KiB);
+    // A backlog of one window handed on at once, then the next half window much later.
     w.grant(128 * KiB, 0, 10);
-    w.grant(256 * KiB, 20, 10); // exactly 2 RTT apart: not less
-    w.grant(384 * KiB, 21, undefined);
+    w.grant(256 * KiB, 0.1, 10);
+    w.grant(384 * KiB, 20, 10); // 20 ms after the first: exactly 2 RTT, not less
+    w.grant(512 * KiB, 50, 10);
+    w.grant(640 * KiB, 51, undefined);
+    w.grant(768 * KiB, 52, undefined);
     expect(w.size).toBe(256 * KiB);
   });
 
