@@ -39,7 +39,7 @@ async function sandbox(env: NodeJS.ProcessEnv = {}): Promise<Sandbox> {
 const noStack = (stderr: string) => expect(stderr).not.toMatch(/^\s+at /m);
 
 describe('help and usage errors', () => {
-  it('prints help quickly with every command, and examples on each command', async () => {
+  it('prints help listing every command, and examples on each command', async () => {
     const sb = await sandbox();
     const top = await runCli(['--help'], sb.env);
     expect(top.code).toBe(0);

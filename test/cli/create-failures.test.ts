@@ -38,7 +38,7 @@ async function sandbox(faults: string, env: NodeJS.ProcessEnv = {}): Promise<San
 }
 
 const TOKEN = 'f'.repeat(64);
-const base = (name: string) => ['create', name, '--provider', 'fake', '--poll', '200ms', '--inlets-token', TOKEN];
+const base = (name: string, poll = '200ms') => ['create', name, '--provider', 'fake', '--poll', poll, '--inlets-token', TOKEN];
 
 async function expectNothingLeft(sb: Sandbox): Promise<void> {
   expect(await fakeCloud(sb.cloudDir)).toMatchObject({ hosts: [], firewalls: [] });
@@ -141,7 +141,8 @@ describe('create cleans up when interrupted', () => {
   ];
   for (const c of cases) {
     it(`${c.signal} during ${c.phase}: exit 130, nothing left`, async () => {
-      const sb = await sandbox(c.faults, { FAKE_CLOUD_SLOW_MS: '1500' });
+      // A slow create gives the test time to send the signal while the call is in flight, even on a loaded machine.
+      const sb = await sandbox(c.faults, { FAKE_CLOUD_SLOW_MS: '4000' });
       const child = startCli([...base('interrupted'), '--timeout', '5m', '--firewall'], sb.env);
       await waitForEvent(sb.cloudDir, c.waitFor);
       child.kill(c.signal);
@@ -158,7 +159,8 @@ describe('create cleans up when interrupted', () => {
 describe('a second interrupt during cleanup', () => {
   it('stops cleaning up, keeps the record as failed and prints the delete command', async () => {
     const sb = await sandbox('never-active,delete-pending');
-    const child = startCli([...base('twice'), '--timeout', '5m'], sb.env);
+    // --poll 2s keeps the clean-up (two 'pending' answers) open for seconds: time for the second signal.
+    const child = startCli([...base('twice', '2s'), '--timeout', '5m'], sb.env);
     await waitForEvent(sb.cloudDir, 'status:provisioning');
     child.kill('SIGINT');
     await waitForEvent(sb.cloudDir, 'delete');

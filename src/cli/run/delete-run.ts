@@ -69,7 +69,8 @@ export async function runDelete(args: Record<string, unknown>): Promise<void> {
       signal: abort.signal,
       onWait: ({ detail, delayMs }) => progress.update(`${detail ?? 'not yet'}; next check in ${formatDuration(delayMs)}`),
     });
-    await store.remove(ref.name);
+    // Forget it in state: the record found, or one of that name at this provider (a name may exist at two providers).
+    await store.update((tunnels) => tunnels.filter((t) => !(t.name === ref.name && t.provider === providerName)));
     const ms = Date.now() - started;
     progress.succeed(`Deleted ${ref.name} in ${formatDuration(ms)}`);
     progress.stop();

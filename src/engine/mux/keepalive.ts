@@ -1,12 +1,26 @@
 /**
- * Keepalive timing of docs/PROTOCOL.md section 8 with two timers per session (never one per frame):
- * one sends a PING every interval, the other fires when no byte at all has arrived for the timeout.
+ * When to send extra PINGs early in a session, in ms after its start. Window growth needs the
+ * link's own round trip, the lowest PING time seen: PINGs that queue behind bulk data or meet a
+ * cold process measure more than the link, so a few spread-out samples find a quiet moment.
+ */
+const PROBES_MS = [500, 2000, 5000];
+/** PINGs sent back to back at the start (each after the previous answer). */
+const QUICK_PROBES = 3;
+
+/**
+ * Keepalive timing of docs/PROTOCOL.md section 8 with a few timers per session (never one per
+ * frame): one sends a PING every interval, one fires when no byte at all has arrived for the
+ * timeout, and one sends the early round-trip probes.
  */
 export class Keepalive {
-  private lastReceivedAt = Date.now();
+  private readonly startedAt = Date.now();
+  private lastReceivedAt = this.startedAt;
   private suspended = false;
   private pingTimer: NodeJS.Timeout | null = null;
   private deadlineTimer: NodeJS.Timeout | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probesLeft = [...PROBES_MS];
+  private quickProbes = QUICK_PROBES;
 
   /**
    * @param intervalMs time between PINGs, in ms
@@ -21,6 +35,26 @@ export class Keepalive {
     this.pingTimer = setInterval(this.sendPing, intervalMs);
     this.pingTimer.unref();
     this.arm(timeoutMs);
+    this.nextProbe();
+    this.answered();
+  }
+
+  /** A PING was answered: while quick probes remain, send the next one. */
+  answered(): void {
+    if (this.quickProbes > 0 && this.pingTimer) {
+      this.quickProbes--;
+      this.sendPing();
+    }
+  }
+
+  private nextProbe(): void {
+    const at = this.probesLeft.shift();
+    if (at === undefined) return;
+    this.probeTimer = setTimeout(() => {
+      this.sendPing();
+      this.nextProbe();
+    }, Math.max(0, this.startedAt + at - Date.now()));
+    this.probeTimer.unref();
   }
 
   /** Something arrived from the peer. Called per received chunk, so it only stores a timestamp. */
@@ -42,7 +76,8 @@ export class Keepalive {
   stop(): void {
     if (this.pingTimer) clearInterval(this.pingTimer);
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.pingTimer = this.deadlineTimer = null;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.pingTimer = this.deadlineTimer = this.probeTimer = null;
   }
 
   private arm(delayMs: number): void {

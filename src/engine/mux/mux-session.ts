@@ -74,7 +74,6 @@ export class MuxSession extends EventEmitter implements StreamHost {
   private readonly pings = new Map<number, PendingPing>();
   private srtt: number | undefined;
   private minRtt: number | undefined;
-  private warmupPings = 0;
   private bufferedIn = 0;
   private readPaused = false;
   private goAwaySent = false;
@@ -105,12 +104,6 @@ export class MuxSession extends EventEmitter implements StreamHost {
       interval > 0
         ? new Keepalive(interval, options.keepaliveTimeoutMs ?? 30_000, () => this.sendPing(), this.onKeepaliveTimeout)
         : null;
-    // PINGs at once give the round-trip time that window growth needs; the first few answers
-    // each trigger one more, since a cold process answers its first PING slowly.
-    if (this.keepalive) {
-      this.warmupPings = 2;
-      this.sendPing();
-    }
   }
 
   /** True once the session closed (then every stream is destroyed). */
@@ -336,10 +329,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
     this.srtt = this.srtt === undefined ? sample : this.srtt * 0.875 + sample * 0.125;
     if (this.minRtt === undefined || sample < this.minRtt) this.minRtt = sample;
     pending.resolve?.(sample);
-    if (this.warmupPings > 0) {
-      this.warmupPings--;
-      this.sendPing();
-    }
+    this.keepalive?.answered();
   }
 
   private fail(err: unknown): void {
