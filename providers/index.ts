@@ -9,12 +9,18 @@ import type { ProviderModule } from '../src/core/provider.js';
 import { localProvider } from './local/index.js';
 import { digitaloceanProvider } from './digitalocean/index.js';
 import { hetznerProvider } from './hetzner/index.js';
+import { gceProvider } from './gce/index.js';
+import { azureProvider } from './azure/index.js';
+import { ec2Provider } from './ec2/index.js';
 
 /** Every provider, in the order `inletsctl providers` and the prompts show them. */
 export const providers: ProviderModule[] = [
   localProvider,
   digitaloceanProvider,
   hetznerProvider,
+  gceProvider,
+  azureProvider,
+  ec2Provider,
 ];
 
 /** The provider `create` uses when `--provider` is not given. */

@@ -45,11 +45,17 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'inletsctl-tamper-'));
   const home = join(dir, 'home');
   await mkdir(home);
-  good = await readFile(await pack(await stagePackage(engine), dir, home));
+  const withEngine = await stagePackage(engine);
   const withoutEngine = await stagePackage(engine);
-  await rm(join(withoutEngine.dir, 'dist/inlets.mjs'));
-  await writeFile(join(withoutEngine.dir, 'dist/other.mjs'), 'x');
-  noEngine = await readFile(await pack(withoutEngine, dir, home));
+  try {
+    good = await readFile(await pack(withEngine, dir, home));
+    await rm(join(withoutEngine.dir, 'dist/inlets.mjs'));
+    await writeFile(join(withoutEngine.dir, 'dist/other.mjs'), 'x');
+    noEngine = await readFile(await pack(withoutEngine, dir, home));
+  } finally {
+    await rm(withEngine.dir, { recursive: true, force: true });
+    await rm(withoutEngine.dir, { recursive: true, force: true });
+  }
   const tampered = Buffer.from(good);
   tampered[tampered.length - 20] ^= 0x01;
 

@@ -253,6 +253,21 @@ export function runMuxSuite(name: string, makePair: MakePair): void {
       expect((await readAll(stream)).toString()).toBe('still fine');
     });
 
+    it('a peer RESET on a stream nobody watches for errors just closes it', async () => {
+      const { server, client } = await sessions();
+      const accepted = once(server, 'stream');
+      const stream = client.openStream({});
+      const [peer] = (await accepted) as [MuxStream];
+      let resetCode = -1;
+      stream.on('reset', (code: number) => (resetCode = code));
+      const closed = new Promise((resolve) => stream.on('close', resolve));
+      peer.reset(ErrorCode.REFUSED);
+      await closed;
+      expect(resetCode).toBe(ErrorCode.REFUSED);
+      expect(stream.destroyed).toBe(true);
+      expect(stream.errored).toBeNull();
+    });
+
     it('transfers 64 MiB with a matching checksum', async () => {
       const { server, client } = await sessions();
       const received = new Promise<{ hash: string; bytes: number }>((resolve) => server.once('stream', (s: MuxStream) => resolve(hashAll(s))));

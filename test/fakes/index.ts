@@ -4,6 +4,9 @@
  */
 import type { FakeCloudServer } from './fake-cloud-server.js';
 import type { BootFunction } from './instance-booter.js';
+import { gceFakeEntry } from './gce-entry.js';
+import { azureFakeEntry } from './azure-entry.js';
+import { ec2FakeEntry } from './ec2-entry.js';
 
 export interface FakeStartOptions {
   /** Observations before an instance turns active. */
@@ -63,6 +66,9 @@ export const fakes: FakeEntry[] = [
       return fake;
     },
   },
+  gceFakeEntry,
+  azureFakeEntry,
+  ec2FakeEntry,
 ];
 
 /** The fake for a provider, or undefined. */

@@ -75,6 +75,8 @@ export class MuxSession extends EventEmitter implements StreamHost {
   private srtt: number | undefined;
   private minRtt: number | undefined;
   private bufferedIn = 0;
+  private lastDataStreamId = 0;
+  private dataInterleavings = 0;
   private readPaused = false;
   private goAwaySent = false;
   private peerGoAway: { code: number; reason: string } | null = null;
@@ -119,6 +121,11 @@ export class MuxSession extends EventEmitter implements StreamHost {
   /** @internal Lowest PING round trip seen, in ms: the link's own delay, without queueing (for window growth). */
   get baseRttMs(): number | undefined {
     return this.minRtt;
+  }
+
+  /** @internal Changes whenever DATA for another stream than the last arrives. */
+  get interleavings(): number {
+    return this.dataInterleavings;
   }
 
   /** Open streams. */
@@ -181,7 +188,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
     if (this.isClosed) return;
     this.isClosed = true;
     this.keepalive?.stop();
-    this.transport.off('data', this.onTransportData);
+    this.transport.resume(); // drain (and ignore) what still arrives, so the transport can finish
     this.scheduler.flushControl();
     this.scheduler.stop();
     const closedError = new TunnelError('SESSION_CLOSED', error ? `session closed: ${error.message}` : 'session closed', { cause: error });
@@ -257,6 +264,10 @@ export class MuxSession extends EventEmitter implements StreamHost {
     if (this.isClosed) return;
     switch (type) {
       case FrameType.DATA: {
+        if (id !== this.lastDataStreamId) {
+          this.lastDataStreamId = id;
+          this.dataInterleavings++;
+        }
         const stream = this.streams.get(id);
         if (stream) stream.receiveData(payload, (flags & FrameFlag.FIN) !== 0);
         else this.checkEnded(id, 'DATA');

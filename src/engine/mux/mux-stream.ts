@@ -34,6 +34,8 @@ export interface StreamHost {
    * since PINGs queued behind bulk data would otherwise feed the window's own queueing back into it.
    */
   readonly baseRttMs: number | undefined;
+  /** Changes whenever DATA for a different stream than the last one arrives (for window sizing). */
+  readonly interleavings: number;
 }
 
 /** Bytes a stream takes from its writer before write() returns false (256 KiB). */
@@ -42,7 +44,8 @@ const WRITE_HIGH_WATER = 256 * 1024;
 /**
  * A multiplexed stream. Create it with MuxSession.openStream, or receive it in the session's
  * 'stream' event. When the peer resets it, it emits 'reset' (code, reason) and is then destroyed
- * with a TunnelError whose code is `STREAM_RESET`.
+ * with a TunnelError whose code is `STREAM_RESET` (emitted as 'error' only when something listens
+ * for 'error'; otherwise it just closes). When its session closes it is destroyed without error.
  */
 export class MuxStream extends Duplex {
   /** Stream id: even when the server opened it, odd for the client. */
@@ -90,7 +93,7 @@ export class MuxStream extends Duplex {
 
   /** True when the stream has a DATA frame (within credit) or a FIN ready to send. */
   get sendable(): boolean {
-    return (this.sendBytes > 0 && this.sendCredit > 0) || this.finPending;
+    return this.sendBytes > 0 ? this.sendCredit > 0 : this.finPending;
   }
 
   /**
@@ -161,6 +164,9 @@ export class MuxStream extends Duplex {
     if (this.destroyed) return;
     this.resetDone = true;
     this.emit('reset', code, reason);
+    // A reset is the peer's doing, not a bug here: with nobody listening for errors (say, a stream
+    // still waiting for its upstream to connect), an 'error' event would crash the process.
+    if (this.listenerCount('error') === 0) return void this.destroy();
     const name = errorCodeName(code);
     this.destroy(new TunnelError('STREAM_RESET', `stream ${this.id} reset by peer: ${name}${reason ? ` (${reason})` : ''}`));
   }
@@ -180,8 +186,8 @@ export class MuxStream extends Duplex {
       this.host.adjustBuffered(buffered - this.bufferedCounted);
       this.bufferedCounted = buffered;
     }
-    if (this.finReceived || this.resetDone) return;
-    const increment = this.window.grant(this.pushed - buffered, performance.now(), this.host.baseRttMs);
+    if (this.finReceived || this.resetDone || !this.window.due(this.pushed - buffered)) return;
+    const increment = this.window.grant(this.pushed - buffered, performance.now(), this.host.baseRttMs, this.host.interleavings);
     if (increment > 0) {
       const payload = Buffer.allocUnsafe(4);
       payload.writeUInt32BE(increment, 0);

@@ -127,6 +127,7 @@ export class SendScheduler {
     const done: Callback[] = [];
     try {
       for (;;) {
+        if (!this.transport.writable) break; // the session closes on the transport's 'close'
         if (this.transportBuffered() >= this.highWaterMark) {
           this.block();
           break;
