@@ -22,7 +22,9 @@ export const azureProvider: ProviderModule = {
       // previous-generation Bv1 size. A Gen2 VM needs the Gen2 image SKU.
       // https://learn.microsoft.com/azure/virtual-machines/sizes/general-purpose/basv2-series
       // Debian 12 from Debian's own publisher account ("Debian"), whose nodejs (18) runs the engine;
-      // URN publisher:offer:sku:version. https://wiki.debian.org/Cloud/MicrosoftAzure
+      // URN publisher:offer:sku:version. https://wiki.debian.org/Cloud/MicrosoftAzure . Debian's
+      // Azure images provision with cloud-init, whose Azure datasource treats customData as
+      // user-data: https://docs.cloud-init.io/en/latest/reference/datasources/azure.html
       plan: 'Standard_B2ats_v2',
       image: 'Debian:debian-12:12-gen2:latest',
       reason:

@@ -146,6 +146,11 @@ describe('azure provider', () => {
 
     // Azure refuses a size it does not offer: INVALID, Azure's code, found by status (the VM step).
     const created = await provider.create(request('az-keen-tapir', { plan: 'Standard_Z99' }));
+    // Both SDK generations' errors (arm-compute's and arm-network's) carry Retry-After.
+    for (const op of ['VirtualMachines_Get', 'PublicIPAddresses_Get']) {
+      fake.inject({ kind: 'rate-limit', op, retryAfterSeconds: 2 });
+      expect(await rejection(provider.list()), op).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 2000, status: 429 });
+    }
     let err: Awaited<ReturnType<typeof rejection>> | undefined;
     for (let i = 0; i < 5 && !err; i++) err = await provider.status(created).then(() => undefined, (e: unknown) => e as Error & { code?: string });
     expect(err).toMatchObject({ code: 'INVALID', status: 400 });
