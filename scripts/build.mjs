@@ -1,6 +1,8 @@
 // Builds the two programs:
 // - dist/inlets.mjs: the standalone tunnel engine, one minified file with no dependencies, for
-//   Node 18+. inletsctl embeds it in cloud-init user-data, so its gzip size is reported every time.
+//   Node 18+ (what `inletsctl download` installs), and dist/inlets-server.mjs, the same engine with
+//   only `inlets tcp server`, which inletsctl embeds in cloud-init user-data (EC2 allows 16 KiB),
+//   so the sizes of both are reported every time.
 // - dist/inletsctl/: the inletsctl CLI, split so that each command and provider loads on demand and
 //   dependencies stay in node_modules (loaded lazily, keeping `inletsctl --help` fast).
 import { build } from 'esbuild';
@@ -16,20 +18,27 @@ const define = { __INLETS_VERSION__: JSON.stringify(version) };
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 
-await build({
-  entryPoints: [join(root, 'src/engine/cli/inlets-main.ts')],
-  outfile: join(root, 'dist/inlets.mjs'),
-  bundle: true,
-  minify: true,
-  platform: 'node',
-  target: 'node18',
-  format: 'esm',
-  legalComments: 'none',
-  banner: { js: '#!/usr/bin/env node' },
-  define,
-  logLevel: 'warning',
-});
-chmodSync(join(root, 'dist/inlets.mjs'), 0o755);
+// The engine, twice from the same sources: the full program, and the exit node's server-only
+// build that the user-data embeds. Class internals are ES #private fields (minified by esbuild);
+// no property mangling, so Node's stream internals (_read, _write, ...) stay untouched.
+const ENGINES = { 'inlets.mjs': 'inlets-main.ts', 'inlets-server.mjs': 'inlets-server-main.ts' };
+for (const [out, entry] of Object.entries(ENGINES)) {
+  await build({
+    entryPoints: [join(root, 'src/engine/cli', entry)],
+    outfile: join(root, 'dist', out),
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node18',
+    format: 'esm',
+    legalComments: 'none',
+    charset: 'utf8',
+    banner: { js: '#!/usr/bin/env node' },
+    define,
+    logLevel: 'warning',
+  });
+  chmodSync(join(root, 'dist', out), 0o755);
+}
 
 await build({
   entryPoints: { inletsctl: join(root, 'src/cli/inletsctl.ts') },
@@ -45,8 +54,9 @@ await build({
   logLevel: 'warning',
 });
 
-const engine = readFileSync(join(root, 'dist/inlets.mjs'));
-const gz = gzipSync(engine, { level: 9 }).length;
 if (!quiet) {
-  console.log(`dist/inlets.mjs: ${engine.length} bytes, ${gz} bytes gzip -9 (EC2 user-data limit is 16384 bytes)`);
+  for (const out of Object.keys(ENGINES)) {
+    const engine = readFileSync(join(root, 'dist', out));
+    console.log(`dist/${out}: ${engine.length} bytes, ${gzipSync(engine, { level: 9 }).length} bytes gzip -9`);
+  }
 }

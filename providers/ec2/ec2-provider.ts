@@ -194,9 +194,11 @@ export class Ec2Provider implements Provider {
     }
   }
 
+  /** The tunnel's instances that are not terminated (both tags: a hand-made name tag is not enough). */
   private liveInstancesOf(region: string, name: string): Promise<Instance[]> {
     return this.describe(region, [
       { Name: `tag:${NAME_TAG}`, Values: [name] },
+      { Name: `tag:${MANAGED_TAG}`, Values: ['true'] },
       { Name: 'instance-state-name', Values: LIVE_STATES },
     ]);
   }

@@ -36,6 +36,22 @@ function report(err: unknown, argv: string[]): number {
   return 1;
 }
 
+/** Usage errors about flags and arguments, where `--help` is the right hint (others say what to do). */
+const FLAG_PROBLEMS = new Set([
+  'USAGE',
+  'BAD_NAME',
+  'BAD_DURATION',
+  'BAD_PORT',
+  'BAD_ENV',
+  'EMPTY_TOKEN',
+  'NOT_IMPLEMENTED',
+  'MISSING_VALUES',
+  'CONFIRMATION_REQUIRED',
+  'UNKNOWN_PROVIDER',
+  'CREDENTIAL_FILE',
+  'NOT_IN_STATE',
+]);
+
 /** The error's stable code, also for errors from another copy of src/errors.ts (extra providers). */
 function codeOf(err: unknown): string | undefined {
   if (err instanceof CodedError) return err.code;
@@ -46,7 +62,7 @@ function codeOf(err: unknown): string | undefined {
 function hintFor(err: unknown, argv: string[]): string | undefined {
   const typed = argv.find((a) => !a.startsWith('-'));
   const command = typed && commandNames().includes(typed) ? typed : undefined;
-  if (err instanceof UsageError) return `Run: inletsctl ${command ? `${command} ` : ''}--help`;
+  if (err instanceof UsageError) return FLAG_PROBLEMS.has(err.code) ? `Run: inletsctl ${command ? `${command} ` : ''}--help` : undefined;
   const providerError = asProviderError(err);
   if (providerError) {
     if (providerError.code === 'AUTH') return `Check the credentials for ${providerError.provider} (see: inletsctl providers)`;

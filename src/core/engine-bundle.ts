@@ -1,25 +1,29 @@
 /**
- * The standalone engine (`dist/inlets.mjs`) that every exit node runs: found relative to this
- * package's root, so it works from `src/` (tests, tsx), from the built `dist/inletsctl/` chunks and
- * from an npm install alike.
+ * The engine that exit nodes run: `dist/inlets-server.mjs`, the server-only build of the
+ * standalone engine (the full `dist/inlets.mjs` is what `inletsctl download` installs). Found
+ * relative to this package's root, so it works from `src/` (tests, tsx), from the built
+ * `dist/inletsctl/` chunks and from an npm install alike.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { ENGINE_IN_PACKAGE, readPackageInfo } from './download/package-info.js';
+import { readPackageInfo } from './download/package-info.js';
+
+/** The exit node's engine inside the package: `inlets tcp server` only, to fit the user-data. */
+export const SERVER_ENGINE_IN_PACKAGE = 'dist/inlets-server.mjs';
 
 /** The directory holding this package's package.json (and templates/, dist/). */
 export function packageRoot(): string {
   return readPackageInfo().root;
 }
 
-/** Absolute path of the engine bundle inside this package. */
+/** Absolute path of the exit node's engine bundle inside this package. */
 export function engineBundlePath(): string {
-  return join(packageRoot(), ENGINE_IN_PACKAGE);
+  return join(packageRoot(), SERVER_ENGINE_IN_PACKAGE);
 }
 
 /**
- * The engine bundle's bytes.
+ * The exit node's engine bundle's bytes.
  * @throws UsageError `ENGINE_BUNDLE_MISSING` when it was never built (a source checkout before
  *   `npm run build`).
  */

@@ -35,6 +35,11 @@ export interface FakeEntry {
   createOp: string;
   /** The operation create's waiting polls. */
   statusOp: string;
+  /**
+   * Environment the CLI needs besides the token, for clouds where a token alone is not enough
+   * (GCE: the project id, which an access token does not name). Never a secret.
+   */
+  cliEnv?: Record<string, string>;
   /** Starts a fake; its `url` is what the provider's API base URL override takes. */
   start(options?: FakeStartOptions): Promise<FakeCloudServer>;
 }

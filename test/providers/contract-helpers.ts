@@ -25,10 +25,13 @@ export interface CliUser {
   cleanup(): Promise<void>;
 }
 
-/** A user of the built CLI (from `build`), with its own HOME and state, talking to `fake`. */
-export async function cliUser(build: BuildSnapshot, description: ProviderDescription, fake: FakeCloudServer): Promise<CliUser> {
+/**
+ * A user of the built CLI (from `build`), with its own HOME and state, talking to `fake`;
+ * `extraEnv` is what the cloud needs besides its token (FakeEntry.cliEnv), such as a project id.
+ */
+export async function cliUser(build: BuildSnapshot, description: ProviderDescription, fake: FakeCloudServer, extraEnv: Record<string, string> = {}): Promise<CliUser> {
   const tokenEnv = description.credentials.env[0];
-  const sandbox = await makeSandbox({ [tokenEnv]: 'dummy-token-for-the-fake', INLETSCTL_API_TIMEOUT_MS: API_TIMEOUT_MS });
+  const sandbox = await makeSandbox({ [tokenEnv]: 'dummy-token-for-the-fake', INLETSCTL_API_TIMEOUT_MS: API_TIMEOUT_MS, ...extraEnv });
   const common = ['--provider', description.name, '--api-url', fake.url];
   const start = (args: string[]): RunningCli => {
     const child = spawn(process.execPath, [build.bin, ...args, ...common], { env: sandbox.env, stdio: ['pipe', 'pipe', 'pipe'], cwd: build.root });

@@ -44,7 +44,7 @@ it('covers every provider that has a fake', () => {
 async function withFake(entry: FakeEntry, description: ProviderDescription, options: FakeStartOptions, body: (fake: FakeCloudServer, user: CliUser) => Promise<void>): Promise<void> {
   await oneAtATime(async () => {
     const fake = await entry.start({ activeAfterPolls: 2, ...options });
-    const user = await cliUser(build, description, fake);
+    const user = await cliUser(build, description, fake, entry.cliEnv);
     try {
       await body(fake, user);
       expect(leftovers(fake), 'what the fake still holds').toEqual({});
@@ -87,7 +87,7 @@ describe.concurrent.each(covered)('contract: $description.name', ({ description,
       const byId = await user.run(['delete', '--id', created[1].id, ...DELETE_FLAGS]);
       expect(byId.code, byId.stderr).toBe(0);
       // A user whose state knows nothing finds the tunnel through the provider's list.
-      const stranger = await cliUser(build, description, fake);
+      const stranger = await cliUser(build, description, fake, entry.cliEnv);
       try {
         const byIp = await stranger.run(['delete', '--ip', created[2].ip, ...DELETE_FLAGS]);
         expect(byIp.code, byIp.stderr).toBe(0);

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { UsageError } from '../../errors.js';
 import { packageRoot } from '../engine-bundle.js';
 
@@ -47,6 +48,8 @@ interface FileSpec {
   permissions: string;
   source?: 'engine-bundle' | 'tls-cert' | 'tls-key';
   template?: string;
+  /** Compress the content before it is written (the node gets the compressed file). */
+  compress?: 'brotli';
   encoding?: FileEncoding;
 }
 
@@ -93,6 +96,8 @@ export function buildExitNodePlan(input: PlanInput, dir = templatesDir()): ExitN
     else if (f.source === 'tls-key') content = Buffer.from(withNewline(input.tls.keyPem));
     else if (f.template) content = Buffer.from(fill(readFileSync(join(dir, f.template), 'utf8'), values, f.template));
     else throw new UsageError(`templates/exit-node.json: ${f.path} has neither source nor template`, 'TEMPLATE_INVALID');
+    if (f.compress === 'brotli') content = brotli(content);
+    else if (f.compress !== undefined) throw new UsageError(`templates/exit-node.json: ${f.path}: unknown compress "${f.compress}"`, 'TEMPLATE_INVALID');
     return { path: f.path, owner: f.owner, permissions: f.permissions, encoding: f.encoding ?? 'text', content };
   });
   return { packages: [...spec.packages], files, commands: mode.commands.map((c) => [...c]) };
@@ -105,6 +110,19 @@ function fill(text: string, values: Record<string, string>, where: string): stri
     if (value === undefined) throw new UsageError(`templates/${where}: unknown placeholder {{${name}}}`, 'TEMPLATE_INVALID');
     return value;
   });
+}
+
+/** Brotli at its best quality: about 10% smaller than gzip -9 on the engine. Cached per buffer (q11 takes ~0.1 s). */
+const compressed = new WeakMap<Buffer, Buffer>();
+function brotli(data: Buffer): Buffer {
+  let out = compressed.get(data);
+  if (!out) {
+    out = brotliCompressSync(data, {
+      params: { [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY, [zlib.BROTLI_PARAM_SIZE_HINT]: data.length },
+    });
+    compressed.set(data, out);
+  }
+  return out;
 }
 
 function withNewline(pem: string): string {

@@ -2,38 +2,30 @@
 import { UsageError } from '../../errors.js';
 import { TunnelClient } from '../client/tunnel-client.js';
 import { describeUpstreams, parseUpstreams } from '../client/upstream-map.js';
-import { COMMON_FLAGS, TOKEN_FLAGS, TOKEN_HELP, TRUST_FLAGS, TRUST_HELP, loggerFrom, parseFlags, tokenFrom, trustFrom } from './shared-flags.js';
+import { GENERATE_FLAG, LOG_FLAG, TOKEN_FLAGS, TRUST_FLAGS, helpText, loggerFrom, parseFlags, tokenFrom, trustFrom } from './shared-flags.js';
 import { systemdUnit } from './systemd-unit.js';
 
 const FLAGS = {
+  url: ['URL', "the server's control plane, wss://HOST:8123"],
   ...TOKEN_FLAGS,
   ...TRUST_FLAGS,
-  ...COMMON_FLAGS,
-  url: { type: 'string' },
-  upstream: { type: 'string', multiple: true },
-  ports: { type: 'string', multiple: true },
-  port: { type: 'string', multiple: true },
-  'client-id': { type: 'string' },
-  generate: { type: 'string' },
+  upstream: ['HOST', 'where the --ports/--port connections go (same port numbers);\nor P=HOST:Q: public port P goes to HOST:Q (repeatable)', '*'],
+  ports: ['LIST', 'public ports served by --upstream HOST, e.g. 80,443 (repeatable)', '*'],
+  port: ['P', 'one such port (repeatable)', '*'],
+  'client-id': ['ID', 'stable id, so a reconnect takes its ports back at once'],
+  ...LOG_FLAG,
+  ...GENERATE_FLAG,
 } as const;
 
-export const CLIENT_HELP = `Usage: inlets tcp client --url wss://HOST:8123 [flags]
-
-Connects to an inlets server and serves the public ports it advertises from local upstreams.
-
-  --url URL             the server's control plane, wss://HOST:8123
-${TOKEN_HELP}
-${TRUST_HELP}
-  --upstream HOST       where the --ports/--port connections go (same port numbers)
-  --upstream P=HOST:Q   public port P goes to HOST:Q (repeatable)
-  --ports LIST, --port P  public ports served by --upstream HOST (repeatable)
-  --client-id ID        stable id, so a reconnect takes its ports back at once
-  --log-level LEVEL     debug, info, warn or error (default info)
-  --generate systemd    print a systemd unit for these flags and exit
-
+export const CLIENT_HELP = helpText(
+  'tcp client --url wss://HOST:8123 [flags]',
+  'Connects to an inlets server and serves the public ports it advertises from local upstreams.',
+  FLAGS,
+  `
 Example: inlets tcp client --url wss://203.0.113.10:8123 --token-file ./token \\
   --tls-pin sha256:... --upstream 127.0.0.1 --ports 80,443 --upstream 2222=192.168.1.10:22
-`;
+`,
+);
 
 export async function clientCommand(args: string[], stopRequested: Promise<unknown>): Promise<void> {
   const v = parseFlags(args, FLAGS);

@@ -1,5 +1,4 @@
 /** `inlets tcp server`: flags → TunnelServer, run until SIGINT/SIGTERM. */
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
@@ -7,41 +6,25 @@ import { parsePortRanges } from '../port-ranges.js';
 import { TunnelServer } from '../server/tunnel-server.js';
 import { loadOrCreateIdentity } from '../tls/identity-store.js';
 import { pinOf } from '../tls/pin.js';
-import { COMMON_FLAGS, TOKEN_FLAGS, TOKEN_HELP, loggerFrom, parseFlags, tokenFrom } from './shared-flags.js';
+import { GENERATE_FLAG, LOG_FLAG, TOKEN_FLAGS, helpText, loggerFrom, parseFlags, readFlagFile, tokenFrom } from './shared-flags.js';
 import { systemdUnit } from './systemd-unit.js';
 
 const FLAGS = {
+  'control-addr': ['ADDR', 'control plane address (default 0.0.0.0)'],
+  'control-port': ['PORT', 'control plane port (default 8123)'],
+  'data-addr': ['ADDR', 'address the public ports bind to (default 0.0.0.0)'],
   ...TOKEN_FLAGS,
-  ...COMMON_FLAGS,
-  'control-addr': { type: 'string' },
-  'control-port': { type: 'string' },
-  'data-addr': { type: 'string' },
-  'tls-cert': { type: 'string' },
-  'tls-key': { type: 'string' },
-  'disable-tls': { type: 'boolean' },
-  'state-dir': { type: 'string' },
-  'allow-ports': { type: 'string' },
-  keepalive: { type: 'string' },
-  generate: { type: 'string' },
+  'tls-cert': ['FILE', 'serve this certificate (with --tls-key) instead of the generated one'],
+  'tls-key': ['FILE', "the certificate's private key"],
+  'disable-tls': ['', 'plain HTTP on the control port, behind a TLS-terminating proxy'],
+  'state-dir': ['DIR', 'keeps the generated key and certificate (default $INLETS_STATE_DIR,\n/var/lib/inlets as root, else ~/.local/state/inlets)'],
+  'allow-ports': ['LIST', 'ports clients may open, e.g. 1024-65535,80,443 (default all)'],
+  keepalive: ['SECONDS', 'ping interval (default 10; a peer silent 3 intervals is dropped)'],
+  ...LOG_FLAG,
+  ...GENERATE_FLAG,
 } as const;
 
-export const SERVER_HELP = `Usage: inlets tcp server [flags]
-
-Accepts tunnel clients on the control port and opens the public ports they advertise.
-
-  --control-addr ADDR   control plane address (default 0.0.0.0)
-  --control-port PORT   control plane port (default 8123)
-  --data-addr ADDR      address the public ports bind to (default 0.0.0.0)
-${TOKEN_HELP}
-  --tls-cert FILE, --tls-key FILE  serve this certificate instead of the generated one
-  --disable-tls         plain HTTP on the control port, behind a TLS-terminating proxy
-  --state-dir DIR       keeps the generated key and certificate (default $INLETS_STATE_DIR,
-                        /var/lib/inlets as root, else ~/.local/state/inlets)
-  --allow-ports LIST    ports clients may open, e.g. 1024-65535,80,443 (default all)
-  --keepalive SECONDS   ping interval (default 10; a peer silent 3 intervals is dropped)
-  --log-level LEVEL     debug, info, warn or error (default info)
-  --generate systemd    print a systemd unit for these flags and exit
-`;
+export const SERVER_HELP = helpText('tcp server [flags]', 'Accepts tunnel clients on the control port and opens the public ports they advertise.', FLAGS);
 
 /** Where the generated key and certificate live. */
 export function defaultStateDir(env = process.env): string {
@@ -61,22 +44,20 @@ export function secondsFlag(text: string | undefined, flag: string): number | un
 export async function serverCommand(args: string[], stopRequested: Promise<unknown>): Promise<void> {
   const v = parseFlags(args, FLAGS);
   if (v.help) return void process.stdout.write(SERVER_HELP);
-  const port = v['control-port'] === undefined ? 8123 : Number(v['control-port']);
+  const port = Number(v['control-port'] ?? 8123);
   if (!/^\d+$/.test(v['control-port'] ?? '1') || port > 65535) throw new UsageError(`--control-port: "${v['control-port']}" is not a port`);
   const keepalive = secondsFlag(v.keepalive, 'keepalive');
   const allowPorts = v['allow-ports'] === undefined ? undefined : parsePortRanges(v['allow-ports']);
-  if (v['disable-tls'] && (v['tls-cert'] || v['tls-key'])) throw new UsageError('--disable-tls and --tls-cert/--tls-key exclude each other');
-  if (!v['tls-cert'] !== !v['tls-key']) throw new UsageError('--tls-cert and --tls-key go together');
+  const cert = v['tls-cert'];
+  const key = v['tls-key'];
+  if (v['disable-tls'] && (cert || key)) throw new UsageError('--disable-tls and --tls-cert/--tls-key exclude each other');
+  if (!cert !== !key) throw new UsageError('--tls-cert and --tls-key go together');
   const log = loggerFrom(v);
   if (v.generate !== undefined) return void process.stdout.write(systemdUnit(v.generate, { role: 'server', values: v }));
   const token = await tokenFrom(v, log);
   let tls: { certPem: string; keyPem: string } | null = null;
-  if (v['tls-cert'] && v['tls-key']) {
-    const read = (flag: 'tls-cert' | 'tls-key') =>
-      readFile(v[flag]!, 'utf8').catch((err: NodeJS.ErrnoException) => {
-        throw new UsageError(`--${flag} ${v[flag]}: ${err.code ?? err.message}`);
-      });
-    tls = { certPem: await read('tls-cert'), keyPem: await read('tls-key') };
+  if (cert && key) {
+    tls = { certPem: await readFlagFile('tls-cert', cert), keyPem: await readFlagFile('tls-key', key) };
   } else if (!v['disable-tls']) {
     const stateDir = v['state-dir'] ?? defaultStateDir();
     const id = await loadOrCreateIdentity(stateDir);

@@ -1,4 +1,4 @@
-/** Flags and helpers shared by the `inlets` commands: parsing, token, TLS trust, logging. */
+/** Flags and helpers shared by the `inlets` commands: one table per command, parsing, token, TLS trust, logging. */
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../../errors.js';
@@ -8,37 +8,46 @@ import { resolveToken } from '../token.js';
 import { parseEndpoint } from '../transport/http-head.js';
 import type { TlsTrust } from '../tls/tls-connect.js';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+/**
+ * One flag: the name of its value in the help ('' for a switch), what it does (a '\n' continues
+ * on the next help line), and '*' when it may be repeated.
+ */
+export type FlagSpec = readonly [value: string, help: string, repeat?: '*'];
 
 export const TOKEN_FLAGS = {
-  token: { type: 'string' },
-  'token-file': { type: 'string' },
-  'token-env': { type: 'string' },
-} satisfies Options;
+  token: ['TOKEN', 'the shared secret (visible in the process list: prefer the next two)'],
+  'token-file': ['FILE', 'read the token from FILE'],
+  'token-env': ['NAME', 'read the token from environment variable NAME'],
+} as const satisfies Record<string, FlagSpec>;
 
 export const TRUST_FLAGS = {
-  'tls-pin': { type: 'string' },
-  'tls-ca': { type: 'string' },
-  'tls-insecure': { type: 'boolean' },
-} satisfies Options;
+  'tls-pin': ['sha256:HEX', 'trust exactly the server key with this pin'],
+  'tls-ca': ['FILE', 'verify the server certificate against this CA'],
+  'tls-insecure': ['', 'do not verify the server at all'],
+} as const satisfies Record<string, FlagSpec>;
 
-export const COMMON_FLAGS = {
-  'log-level': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} satisfies Options;
+export const LOG_FLAG = { 'log-level': ['LEVEL', 'debug, info, warn or error (default info)'] } as const satisfies Record<string, FlagSpec>;
+export const GENERATE_FLAG = { generate: ['systemd', 'print a systemd unit for these flags and exit'] } as const satisfies Record<string, FlagSpec>;
 
-export const TOKEN_HELP = `  --token TOKEN         the shared secret (visible in the process list: prefer the next two)
-  --token-file FILE     read the token from FILE
-  --token-env NAME      read the token from environment variable NAME`;
+type Values<T extends Record<string, FlagSpec>> = {
+  [K in keyof T]?: T[K][0] extends '' ? boolean : T[K][2] extends '*' ? string[] : string;
+} & { help?: boolean };
 
-export const TRUST_HELP = `  --tls-pin sha256:HEX  trust exactly the server key with this pin
-  --tls-ca FILE         verify the server certificate against this CA
-  --tls-insecure        do not verify the server at all`;
+/** `Usage: …`, the summary, and one aligned line per flag (`--help` itself is implied). */
+export function helpText(usage: string, summary: string, flags: Record<string, FlagSpec>, footer = ''): string {
+  const lines = Object.entries(flags).map(([name, [value, help]]) => {
+    const head = `  --${name}${value && ` ${value}`}`;
+    return `${head.padEnd(23)} ${help.replace(/\n/g, `\n${' '.repeat(24)}`)}`;
+  });
+  return `Usage: inlets ${usage}\n\n${summary}\n\n${lines.join('\n')}\n${footer}`;
+}
 
-/** `parseArgs` in strict mode, its errors turned into UsageErrors. */
-export function parseFlags<O extends Options>(args: string[], options: O) {
+/** `parseArgs` in strict mode over a flag table (plus `--help`/`-h`), its errors turned into UsageErrors. */
+export function parseFlags<T extends Record<string, FlagSpec>>(args: string[], flags: T): Values<T> {
+  const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, [value, , repeat]] of Object.entries(flags)) options[name] = { type: value ? 'string' : 'boolean', multiple: !!repeat };
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Values<T>;
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, ''));
   }
@@ -52,24 +61,23 @@ export async function tokenFrom(values: TokenValues, log: Logger): Promise<strin
   return resolveToken({ token: values.token, tokenFile: values['token-file'], tokenEnv: values['token-env'] }, process.env);
 }
 
+/** Reads the file a flag names; UsageError naming the flag when it cannot. */
+export function readFlagFile(flag: string, path: string): Promise<string> {
+  return readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(`--${flag} ${path}: ${err.code ?? err.message}`);
+  });
+}
+
 /** The TLS trust for `url` from `--tls-pin`, `--tls-ca`, `--tls-insecure`. */
 export async function trustFrom(values: { 'tls-pin'?: string; 'tls-ca'?: string; 'tls-insecure'?: boolean }, url: string): Promise<TlsTrust> {
-  const given = ['tls-pin', 'tls-ca', 'tls-insecure'].filter((k) => values[k as keyof typeof values] !== undefined);
+  const given = Object.keys(TRUST_FLAGS).filter((k) => values[k as keyof typeof values] !== undefined);
   if (given.length > 1) throw new UsageError(`--${given.join(' and --')} exclude each other`);
   const plain = !parseEndpoint(url).tls;
   if (plain && given.length) throw new UsageError(`--${given[0]} has no effect on a URL without TLS (${url})`);
-  let caPem: string | undefined;
-  if (values['tls-ca']) {
-    try {
-      caPem = await readFile(values['tls-ca'], 'utf8');
-    } catch (err) {
-      throw new UsageError(`--tls-ca ${values['tls-ca']}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  }
   return {
     disableTls: plain || undefined,
     pin: values['tls-pin'] === undefined ? undefined : parsePin(values['tls-pin']),
-    caPem,
+    caPem: values['tls-ca'] ? await readFlagFile('tls-ca', values['tls-ca']) : undefined,
     insecure: values['tls-insecure'] || undefined,
   };
 }

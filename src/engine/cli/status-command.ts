@@ -2,19 +2,17 @@
 import { TunnelError, UsageError } from '../../errors.js';
 import type { ServerStatus } from '../server/status-info.js';
 import { requestControl } from '../transport/control-request.js';
-import { COMMON_FLAGS, TOKEN_FLAGS, TOKEN_HELP, TRUST_FLAGS, TRUST_HELP, loggerFrom, parseFlags, tokenFrom, trustFrom } from './shared-flags.js';
+import { LOG_FLAG, TOKEN_FLAGS, TRUST_FLAGS, helpText, loggerFrom, parseFlags, tokenFrom, trustFrom } from './shared-flags.js';
 
-const FLAGS = { ...TOKEN_FLAGS, ...TRUST_FLAGS, ...COMMON_FLAGS, url: { type: 'string' }, json: { type: 'boolean' } } as const;
+const FLAGS = {
+  url: ['URL', "the server's control plane"],
+  ...TOKEN_FLAGS,
+  ...TRUST_FLAGS,
+  json: ['', "print the server's JSON as is"],
+  ...LOG_FLAG,
+} as const;
 
-export const STATUS_HELP = `Usage: inlets status --url wss://HOST:8123 [flags]
-
-Shows a server's version, uptime and connected clients.
-
-  --url URL             the server's control plane
-${TOKEN_HELP}
-${TRUST_HELP}
-  --json                print the server's JSON as is
-`;
+export const STATUS_HELP = helpText('status --url wss://HOST:8123 [flags]', "Shows a server's version, uptime and connected clients.", FLAGS);
 
 /** `3d 4h`, `5h 2m`, `7m 3s`: a duration for people. */
 export function ago(ms: number): string {

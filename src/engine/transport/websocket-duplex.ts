@@ -49,17 +49,17 @@ export class WebSocketDuplex extends Duplex {
   closeCode?: number;
   /** Reason text of the close frame the peer sent, if any. */
   closeReason?: string;
-  private readonly socket: Socket;
-  private readonly role: 'client' | 'server';
-  private readonly maxMessageBytes: number;
-  private readonly closeTimeoutMs: number;
-  private readonly parser: FrameParser;
-  private closeSent = false;
-  private closeReceived = false;
+  readonly #socket: Socket;
+  readonly #role: 'client' | 'server';
+  readonly #maxMessageBytes: number;
+  readonly #closeTimeoutMs: number;
+  readonly #parser: FrameParser;
+  #closeSent = false;
+  #closeReceived = false;
   /** Bytes of the write waiting for 'drain': counted by the socket already, not twice. */
-  private drainWaitBytes = 0;
-  private onDrain: (() => void) | null = null;
-  private closeTimer: NodeJS.Timeout | null = null;
+  #drainWaitBytes = 0;
+  #onDrain: (() => void) | null = null;
+  #closeTimer: NodeJS.Timeout | null = null;
 
   constructor(socket: Duplex, options: WebSocketDuplexOptions) {
     super({
@@ -67,46 +67,46 @@ export class WebSocketDuplex extends Duplex {
       readableHighWaterMark: options.readableHighWaterMark ?? 256 * 1024,
       writableHighWaterMark: options.writableHighWaterMark ?? 256 * 1024,
     });
-    this.socket = socket as Socket;
-    this.role = options.role;
-    this.maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
-    this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
-    this.parser = new FrameParser(
+    this.#socket = socket as Socket;
+    this.#role = options.role;
+    this.#maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+    this.#parser = new FrameParser(
       {
         onData: (payload) => {
           // Once our close is out, keep reading regardless of the reader: the peer's close answer must get through.
-          if (!this.closeReceived && !this.push(payload) && !this.closeSent) this.socket.pause();
+          if (!this.#closeReceived && !this.push(payload) && !this.#closeSent) this.#socket.pause();
         },
-        onControl: (opcode, payload) => this.onControl(opcode, payload),
+        onControl: (opcode, payload) => this.#onControl(opcode, payload),
       },
-      { role: this.role, maxMessageBytes: this.maxMessageBytes },
+      { role: this.#role, maxMessageBytes: this.#maxMessageBytes },
     );
-    this.socket.setNoDelay?.(true);
-    this.socket.pause(); // resumed by _read, so the reader sets the pace
-    this.socket.on('data', this.onSocketData);
-    this.socket.on('end', this.onSocketEnd);
-    this.socket.on('error', this.onSocketError);
-    this.socket.on('close', this.onSocketClose);
-    if (options.head && options.head.length > 0) this.onSocketData(options.head);
+    this.#socket.setNoDelay?.(true);
+    this.#socket.pause(); // resumed by _read, so the reader sets the pace
+    this.#socket.on('data', this.#onSocketData);
+    this.#socket.on('end', this.#onSocketEnd);
+    this.#socket.on('error', this.#onSocketError);
+    this.#socket.on('close', this.#onSocketClose);
+    if (options.head && options.head.length > 0) this.#onSocketData(options.head);
   }
 
   /** Bytes written but not yet handed to the kernel: queued here plus queued in the socket. */
   get bufferedAmount(): number {
-    return this.writableLength - this.drainWaitBytes + this.socket.writableLength;
+    return this.writableLength - this.#drainWaitBytes + this.#socket.writableLength;
   }
 
   /** Sends a ping; the peer's pong is emitted as 'pong' with its payload (at most 125 bytes). */
   ping(payload: Buffer = EMPTY): void {
     if (payload.length > 125) throw new RangeError('a websocket ping carries at most 125 bytes');
-    if (!this.closeSent && !this.destroyed) this.sendControl(OP_PING, payload);
+    if (!this.#closeSent && !this.destroyed) this.#sendControl(OP_PING, payload);
   }
 
   override _read(): void {
-    if (!this.closeReceived) this.socket.resume();
+    if (!this.#closeReceived) this.#socket.resume();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.sendMessages([chunk], chunk.length, callback);
+    this.#sendMessages([chunk], chunk.length, callback);
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
@@ -116,59 +116,59 @@ export class WebSocketDuplex extends Duplex {
       parts[i] = chunks[i].chunk;
       total += parts[i].length;
     }
-    this.sendMessages(parts, total, callback);
+    this.#sendMessages(parts, total, callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    if (!this.closeSent) this.sendClose(CLOSE_NORMAL, false);
+    if (!this.#closeSent) this.#sendClose(CLOSE_NORMAL, false);
     callback();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.onDrain) this.socket.removeListener('drain', this.onDrain);
-    this.onDrain = null;
-    if (error instanceof TunnelError && error.code === 'PROTOCOL_ERROR' && !this.closeSent && this.socket.writable) {
+    if (this.#onDrain) this.#socket.removeListener('drain', this.#onDrain);
+    this.#onDrain = null;
+    if (error instanceof TunnelError && error.code === 'PROTOCOL_ERROR' && !this.#closeSent && this.#socket.writable) {
       // Tell the peer why, then let the socket go once that is flushed (or the timer fires).
-      this.sendClose(/more than \d+ bytes/.test(error.message) ? CLOSE_TOO_BIG : CLOSE_PROTOCOL_ERROR, true);
-    } else if (error || !this.closeSent) {
-      this.socket.destroy();
+      this.#sendClose(/more than \d+ bytes/.test(error.message) ? CLOSE_TOO_BIG : CLOSE_PROTOCOL_ERROR, true);
+    } else if (error || !this.#closeSent) {
+      this.#socket.destroy();
     } else {
-      this.socket.end(); // close handshake done or under way: let the socket finish by itself
-      this.armCloseTimer();
+      this.#socket.end(); // close handshake done or under way: let the socket finish by itself
+      this.#armCloseTimer();
     }
     callback(error);
   }
 
   /** Sends `parts` as binary messages of at most maxMessageBytes each; calls back once written. */
-  private sendMessages(parts: Buffer[], total: number, callback: (error?: Error | null) => void): void {
-    if (this.closeSent || this.socket.destroyed) {
+  #sendMessages(parts: Buffer[], total: number, callback: (error?: Error | null) => void): void {
+    if (this.#closeSent || this.#socket.destroyed) {
       callback(); // the session is closing: nothing more can be delivered, and that is not an error
       return;
     }
     let ok = true;
-    if (total <= this.maxMessageBytes) {
-      ok = this.writeMessage(parts, total);
+    if (total <= this.#maxMessageBytes) {
+      ok = this.#writeMessage(parts, total);
     } else {
-      for (const group of splitIntoMessages(parts, this.maxMessageBytes)) ok = this.writeMessage(group.parts, group.length);
+      for (const group of splitIntoMessages(parts, this.#maxMessageBytes)) ok = this.#writeMessage(group.parts, group.length);
     }
     if (ok) {
       callback();
       return;
     }
-    this.drainWaitBytes = total;
-    this.onDrain = () => {
-      this.onDrain = null;
-      this.drainWaitBytes = 0;
+    this.#drainWaitBytes = total;
+    this.#onDrain = () => {
+      this.#onDrain = null;
+      this.#drainWaitBytes = 0;
       callback();
     };
-    this.socket.once('drain', this.onDrain);
+    this.#socket.once('drain', this.#onDrain);
   }
 
   /** Writes one binary message; returns the socket's write() result. */
-  private writeMessage(parts: Buffer[], length: number): boolean {
-    if (this.role === 'client' || length <= SMALL_MESSAGE) return this.socket.write(this.buildFrame(OP_BINARY, parts, length));
+  #writeMessage(parts: Buffer[], length: number): boolean {
+    if (this.#role === 'client' || length <= SMALL_MESSAGE) return this.#socket.write(this.#buildFrame(OP_BINARY, parts, length));
     // Large unmasked payloads are not copied: header and payload go out in one corked write.
-    const socket = this.socket;
+    const socket = this.#socket;
     socket.cork();
     let ok = socket.write(encodeHeader(OP_BINARY, true, length));
     for (const part of parts) ok = socket.write(part);
@@ -177,8 +177,8 @@ export class WebSocketDuplex extends Duplex {
   }
 
   /** One buffer with header and (masked, in the client role) payload. */
-  private buildFrame(opcode: number, parts: Buffer[], length: number): Buffer {
-    const key = this.role === 'client' ? randomMaskKey() : undefined;
+  #buildFrame(opcode: number, parts: Buffer[], length: number): Buffer {
+    const key = this.#role === 'client' ? randomMaskKey() : undefined;
     const size = headerSize(length, !!key);
     const frame = Buffer.allocUnsafe(size + length);
     writeHeader(frame, 0, opcode, true, length, key);
@@ -188,78 +188,78 @@ export class WebSocketDuplex extends Duplex {
     return frame;
   }
 
-  private sendControl(opcode: number, payload: Buffer): void {
-    this.socket.write(this.buildFrame(opcode, [payload], payload.length));
+  #sendControl(opcode: number, payload: Buffer): void {
+    this.#socket.write(this.#buildFrame(opcode, [payload], payload.length));
   }
 
   /** Sends a close frame; with `thenEnd` also ends the socket (we are the last to speak). */
-  private sendClose(code: number, thenEnd: boolean): void {
-    this.closeSent = true;
-    if (this.socket.destroyed || !this.socket.writable) return;
+  #sendClose(code: number, thenEnd: boolean): void {
+    this.#closeSent = true;
+    if (this.#socket.destroyed || !this.#socket.writable) return;
     const payload = Buffer.allocUnsafe(2);
     payload.writeUInt16BE(code, 0);
-    this.sendControl(OP_CLOSE, payload);
-    if (!this.closeReceived) this.socket.resume();
-    if (thenEnd) this.socket.end();
-    this.armCloseTimer();
+    this.#sendControl(OP_CLOSE, payload);
+    if (!this.#closeReceived) this.#socket.resume();
+    if (thenEnd) this.#socket.end();
+    this.#armCloseTimer();
   }
 
   /** A peer that never closes its side must not hold the socket open forever. */
-  private armCloseTimer(): void {
-    if (this.closeTimer || this.socket.destroyed) return;
-    this.closeTimer = setTimeout(() => this.socket.destroy(), this.closeTimeoutMs);
-    this.closeTimer.unref?.();
+  #armCloseTimer(): void {
+    if (this.#closeTimer || this.#socket.destroyed) return;
+    this.#closeTimer = setTimeout(() => this.#socket.destroy(), this.#closeTimeoutMs);
+    this.#closeTimer.unref?.();
   }
 
-  private onControl(opcode: number, payload: Buffer): void {
+  #onControl(opcode: number, payload: Buffer): void {
     if (opcode === OP_PING) {
-      if (!this.closeSent) this.sendControl(OP_PONG, payload);
+      if (!this.#closeSent) this.#sendControl(OP_PONG, payload);
     } else if (opcode === OP_PONG) {
       this.emit('pong', payload);
     } else if (opcode === OP_CLOSE) {
       if (payload.length === 1) throw new TunnelError('PROTOCOL_ERROR', 'websocket: close frame with a 1-byte payload');
       this.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
       this.closeReason = payload.length > 2 ? payload.toString('utf8', 2) : '';
-      this.closeReceived = true;
-      this.parser.stop();
-      this.socket.resume(); // read on to the socket's end; anything after the close frame is ignored
-      if (this.closeSent) {
-        this.socket.end();
-        this.armCloseTimer();
+      this.#closeReceived = true;
+      this.#parser.stop();
+      this.#socket.resume(); // read on to the socket's end; anything after the close frame is ignored
+      if (this.#closeSent) {
+        this.#socket.end();
+        this.#armCloseTimer();
       } else {
         // Answer at once (RFC 6455 §5.5.1); writes still queued in this stream are dropped.
-        this.sendClose(this.closeCode === 1005 ? CLOSE_NORMAL : this.closeCode, true);
+        this.#sendClose(this.closeCode === 1005 ? CLOSE_NORMAL : this.closeCode, true);
       }
       this.push(null);
     }
   }
 
-  private readonly onSocketData = (chunk: Buffer): void => {
-    if (this.closeReceived || this.destroyed) return;
+  readonly #onSocketData = (chunk: Buffer): void => {
+    if (this.#closeReceived || this.destroyed) return;
     try {
-      this.parser.push(chunk);
+      this.#parser.push(chunk);
     } catch (error) {
       this.destroy(error as Error);
     }
   };
 
-  private readonly onSocketEnd = (): void => {
+  readonly #onSocketEnd = (): void => {
     // After our close, a peer that just hangs up has still finished; before it, the link was lost.
-    if (!this.closeReceived) this.destroy(this.closeSent ? undefined : lost('the peer closed the connection without a websocket close frame'));
+    if (!this.#closeReceived) this.destroy(this.#closeSent ? undefined : lost('the peer closed the connection without a websocket close frame'));
   };
 
-  private readonly onSocketError = (error: Error): void => {
-    if (this.closeReceived && this.closeSent) return; // after the close handshake, a reset is no news
+  readonly #onSocketError = (error: Error): void => {
+    if (this.#closeReceived && this.#closeSent) return; // after the close handshake, a reset is no news
     this.destroy(lost(`websocket connection failed: ${error.message}`, error));
   };
 
-  private readonly onSocketClose = (): void => {
-    if (this.closeTimer) clearTimeout(this.closeTimer);
-    this.closeTimer = null;
+  readonly #onSocketClose = (): void => {
+    if (this.#closeTimer) clearTimeout(this.#closeTimer);
+    this.#closeTimer = null;
     if (this.destroyed) return;
-    if (!this.closeReceived && !this.closeSent) {
+    if (!this.#closeReceived && !this.#closeSent) {
       this.destroy(lost('the connection closed without a websocket close frame'));
-    } else if (this.readableEnded || this.readableLength === 0 || !this.closeReceived) {
+    } else if (this.readableEnded || this.readableLength === 0 || !this.#closeReceived) {
       this.destroy();
     } else {
       this.once('end', () => this.destroy()); // let the reader take what was already received

@@ -138,68 +138,74 @@ const protocolError = (message: string) => new TunnelError('PROTOCOL_ERROR', `we
  * RSV bits, bad masking for the role, fragmented or oversize control frames, oversize messages).
  */
 export class FrameParser {
-  private readonly header = Buffer.alloc(14);
-  private headerHave = 0;
-  private headerNeed = 2;
-  private opcode = 0;
-  private masked = false;
-  private readonly maskKey = Buffer.alloc(4);
+  readonly #header = Buffer.alloc(14);
+  #headerHave = 0;
+  #headerNeed = 2;
+  #opcode = 0;
+  #masked = false;
+  readonly #maskKey = Buffer.alloc(4);
   /** Payload bytes of the current frame not yet received. */
-  private remaining = 0;
-  private payloadOffset = 0;
-  private inPayload = false;
+  #remaining = 0;
+  #payloadOffset = 0;
+  #inPayload = false;
   /** Bytes of the data message in progress; -1 when no message is in progress. */
-  private messageBytes = -1;
-  private control: Buffer[] = [];
-  private stopped = false;
+  #messageBytes = -1;
+  #control: Buffer[] = [];
+  #stopped = false;
 
-  constructor(private readonly sink: FrameSink, private readonly options: FrameParserOptions) {}
+  readonly #sink: FrameSink;
+  readonly #options: FrameParserOptions;
+
+  constructor(sink: FrameSink, options: FrameParserOptions) {
+    this.#sink = sink;
+    this.#options = options;
+  }
 
   /** Ignores everything from now on (after a close frame, nothing more counts). */
   stop(): void {
-    this.stopped = true;
+    this.#stopped = true;
   }
 
   /** Parses one received chunk. Masked payloads are unmasked in place inside `chunk`. */
   push(chunk: Buffer): void {
     let pos = 0;
     const end = chunk.length;
-    while (pos < end && !this.stopped) {
-      if (!this.inPayload) {
+    while (pos < end && !this.#stopped) {
+      if (!this.#inPayload) {
         // Header bytes arrive in pieces: copy until the header is whole.
-        while (this.headerHave < this.headerNeed && pos < end) this.header[this.headerHave++] = chunk[pos++];
-        if (this.headerHave < this.headerNeed) return;
-        if (this.headerHave === 2) {
-          this.headerNeed = this.firstTwoBytes();
-          if (this.headerHave < this.headerNeed) continue;
+        while (this.#headerHave < this.#headerNeed && pos < end) this.#header[this.#headerHave++] = chunk[pos++];
+        if (this.#headerHave < this.#headerNeed) return;
+        if (this.#headerHave === 2) {
+          this.#headerNeed = this.#firstTwoBytes();
+          if (this.#headerHave < this.#headerNeed) continue;
         }
-        this.startPayload();
-        if (this.remaining > 0) continue;
-        this.finishFrame();
+        this.#startPayload();
+        if (this.#remaining > 0) continue;
+        this.#finishFrame();
         continue;
       }
-      const take = Math.min(this.remaining, end - pos);
+      const take = Math.min(this.#remaining, end - pos);
       const piece = chunk.subarray(pos, pos + take);
       pos += take;
-      if (this.masked) maskInPlace(piece, this.maskKey, this.payloadOffset);
-      this.payloadOffset += take;
-      this.remaining -= take;
-      if (this.opcode >= 0x8) this.control.push(piece);
-      else this.sink.onData(piece);
-      if (this.remaining === 0) this.finishFrame();
+      if (this.#masked) maskInPlace(piece, this.#maskKey, this.#payloadOffset);
+      this.#payloadOffset += take;
+      this.#remaining -= take;
+      if (this.#opcode >= 0x8) this.#control.push(piece);
+      else this.#sink.onData(piece);
+      if (this.#remaining === 0) this.#finishFrame();
     }
   }
 
   /** Checks the first two header bytes; returns the full header size. */
-  private firstTwoBytes(): number {
-    const b0 = this.header[0];
-    const b1 = this.header[1];
+  #firstTwoBytes(): number {
+    const b0 = this.#header[0];
+    const b1 = this.#header[1];
     if (b0 & 0x70) throw protocolError('reserved bits set (no extension was negotiated)');
     const opcode = b0 & 0x0f;
     const fin = (b0 & 0x80) !== 0;
-    this.masked = (b1 & 0x80) !== 0;
-    if (this.options.role === 'server' && !this.masked) throw protocolError('client frame not masked');
-    if (this.options.role === 'client' && this.masked) throw protocolError('server frame masked');
+    this.#masked = (b1 & 0x80) !== 0;
+    if (this.#options.role === 'server' && !this.#masked) throw protocolError('client frame not masked');
+    if (this.#options.role === 'client' && this.#masked) throw protocolError('server frame masked');
     if (opcode >= 0x8) {
       if (opcode !== OP_CLOSE && opcode !== OP_PING && opcode !== OP_PONG) throw protocolError(`unknown opcode ${opcode}`);
       if (!fin) throw protocolError('fragmented control frame');
@@ -207,19 +213,19 @@ export class FrameParser {
     } else if (opcode === OP_TEXT) {
       throw protocolError('text message received; this protocol uses binary messages only');
     } else if (opcode === OP_BINARY) {
-      if (this.messageBytes >= 0) throw protocolError('new message before the previous one finished');
+      if (this.#messageBytes >= 0) throw protocolError('new message before the previous one finished');
     } else if (opcode === OP_CONTINUATION) {
-      if (this.messageBytes < 0) throw protocolError('continuation frame without a message');
+      if (this.#messageBytes < 0) throw protocolError('continuation frame without a message');
     } else {
       throw protocolError(`unknown opcode ${opcode}`);
     }
-    this.opcode = opcode;
+    this.#opcode = opcode;
     const short = b1 & 0x7f;
-    return (short === 126 ? 4 : short === 127 ? 10 : 2) + (this.masked ? 4 : 0);
+    return (short === 126 ? 4 : short === 127 ? 10 : 2) + (this.#masked ? 4 : 0);
   }
 
-  private startPayload(): void {
-    const h = this.header;
+  #startPayload(): void {
+    const h = this.#header;
     const short = h[1] & 0x7f;
     let length = short;
     let at = 2;
@@ -230,35 +236,35 @@ export class FrameParser {
       const high = h.readUInt32BE(2);
       if (high & 0x80000000) throw protocolError('64-bit length with the top bit set');
       // Anything over 2^21 already exceeds any sane message limit; avoid precision games.
-      if (high > 0x1fffff) throw protocolError(`message over ${this.options.maxMessageBytes} bytes`);
+      if (high > 0x1fffff) throw protocolError(`message over ${this.#options.maxMessageBytes} bytes`);
       length = high * 0x100000000 + h.readUInt32BE(6);
       at = 10;
     }
-    if (this.masked) h.copy(this.maskKey, 0, at, at + 4);
-    this.remaining = length;
-    this.payloadOffset = 0;
-    this.inPayload = true;
-    if (this.opcode < 0x8) {
-      const total = (this.messageBytes < 0 ? 0 : this.messageBytes) + length;
-      if (total > this.options.maxMessageBytes) {
-        throw protocolError(`message of more than ${this.options.maxMessageBytes} bytes`);
+    if (this.#masked) h.copy(this.#maskKey, 0, at, at + 4);
+    this.#remaining = length;
+    this.#payloadOffset = 0;
+    this.#inPayload = true;
+    if (this.#opcode < 0x8) {
+      const total = (this.#messageBytes < 0 ? 0 : this.#messageBytes) + length;
+      if (total > this.#options.maxMessageBytes) {
+        throw protocolError(`message of more than ${this.#options.maxMessageBytes} bytes`);
       }
-      this.messageBytes = total;
+      this.#messageBytes = total;
     }
   }
 
-  private finishFrame(): void {
-    const fin = (this.header[0] & 0x80) !== 0;
-    const opcode = this.opcode;
-    this.inPayload = false;
-    this.headerHave = 0;
-    this.headerNeed = 2;
+  #finishFrame(): void {
+    const fin = (this.#header[0] & 0x80) !== 0;
+    const opcode = this.#opcode;
+    this.#inPayload = false;
+    this.#headerHave = 0;
+    this.#headerNeed = 2;
     if (opcode >= 0x8) {
-      const parts = this.control;
-      this.control = [];
-      this.sink.onControl(opcode, parts.length === 1 ? parts[0] : Buffer.concat(parts));
+      const parts = this.#control;
+      this.#control = [];
+      this.#sink.onControl(opcode, parts.length === 1 ? parts[0] : Buffer.concat(parts));
     } else if (fin) {
-      this.messageBytes = -1;
+      this.#messageBytes = -1;
     }
   }
 }
