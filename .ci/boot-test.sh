@@ -37,7 +37,7 @@ die() { log "$*" >&2; exit 1; }
 for tool in debootstrap systemd-nspawn nft ip node getent nsenter flock; do
   command -v "$tool" >/dev/null || die "missing $tool (apt-get install debootstrap systemd-container nftables iproute2)"
 done
-[ -f "$ROOT/dist/inlets.mjs" ] || (cd "$ROOT" && npm run build --silent)
+[ -f "$ROOT/dist/inlets.mjs" ] && [ -f "$ROOT/dist/inlets-server.mjs" ] || (cd "$ROOT" && npm run build --silent)
 helper() { node --import tsx "$ROOT/.ci/boot-test-helper.ts" "$@"; }
 
 # --- the cached rootfs ------------------------------------------------------------------------

@@ -84,12 +84,6 @@ export class Ec2Api {
     }
   }
 
-  /** Closes the clients' connection pools. */
-  destroy(): void {
-    for (const c of this.clients.values()) c.destroy();
-    this.clients.clear();
-  }
-
   private client(region: string): EC2Client {
     let client = this.clients.get(region);
     if (client) return client;

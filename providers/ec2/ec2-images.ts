@@ -8,7 +8,7 @@
  * owner is checked in the request AND again on every image returned.
  * Debian's AMIs: https://wiki.debian.org/Cloud/AmazonEC2Image
  */
-import { DescribeImagesCommand, DescribeInstanceTypesCommand, type Image } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstanceTypesCommand, type Image, type _InstanceType } from '@aws-sdk/client-ec2';
 import { ProviderError } from '../../src/errors.js';
 import type { Ec2Api } from './ec2-api.js';
 
@@ -39,7 +39,7 @@ export interface ImageChoice {
  */
 export async function describePlan(api: Ec2Api, region: string, plan: string): Promise<PlanInfo> {
   const out = await api.call(region, 'DescribeInstanceTypes', (c, abortSignal) =>
-    c.send(new DescribeInstanceTypesCommand({ InstanceTypes: [plan as never] }), { abortSignal }),
+    c.send(new DescribeInstanceTypesCommand({ InstanceTypes: [plan as _InstanceType] }), { abortSignal }),
   );
   const info = out.InstanceTypes?.find((t) => t.InstanceType === plan);
   if (!info) throw new ProviderError('ec2', 'INVALID', `instance type ${plan} is not offered in ${region}`, { retryable: false });

@@ -10,7 +10,7 @@
  *   delete its security groups ('pending' while EC2 still holds them); then 'done'.
  * API reference: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/
  */
-import { DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesCommand, type Filter, type Instance, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesCommand, type Filter, type Instance, type RunInstancesCommandInput, type _InstanceType } from '@aws-sdk/client-ec2';
 import { ProviderError, UsageError } from '../../src/errors.js';
 import type { CreateRequest, Host, HostRef, HostStatus, Provider, ProviderContext } from '../../src/core/provider.js';
 import { notRetryable } from '../shared/rest-client.js';
@@ -151,7 +151,7 @@ export class Ec2Provider implements Provider {
     const { subnetId, keyName } = this.options;
     return {
       ImageId: imageId,
-      InstanceType: req.plan as RunInstancesCommandInput['InstanceType'],
+      InstanceType: req.plan as _InstanceType,
       MinCount: 1,
       MaxCount: 1,
       ClientToken: clientToken(req.name, req.userData),

@@ -63,11 +63,14 @@ const ENTER = '\r';
 
 describe('prompts on a terminal', () => {
   it('asks for provider, region and a masked credential, then creates; delete asks to confirm', async () => {
+    // The prompt lists providers in registry order, the default first; find how far down the fake is.
+    const listed = JSON.parse((await runCli(['providers', '--json'], sb.env)).stdout) as { providers: { name: string }[] };
+    const fakeIndex = listed.providers.findIndex((p) => p.name === 'fake');
+    expect(fakeIndex).toBeGreaterThan(0);
     const created = await onTerminal(
       ['create', 'tty-one', '--poll', '200ms'],
       [
-        // Providers are listed in registry order; the fake one comes after local, digitalocean, hetzner.
-        ['Provider', DOWN.repeat(3) + ENTER],
+        ['Provider', DOWN.repeat(fakeIndex) + ENTER],
         ['Region', DOWN + ENTER],
         ['access token', 'tty-secret-token' + ENTER],
       ],

@@ -1,7 +1,11 @@
-import { gunzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CodedError, UsageError } from '../../src/errors.js';
-import { checkUserDataSize, parseUserData, renderUserData, userDataText } from '../../src/core/user-data/render.js';
+import { checkUserDataSize, parseUserData, renderUserData } from '../../src/core/user-data/render.js';
 import { FIXTURE_BUNDLE, FIXTURE_TOKEN, fixtureInput } from './fixtures.js';
 
 describe('renderUserData', () => {
@@ -27,12 +31,35 @@ describe('renderUserData', () => {
     }
   });
 
-  it('embeds the engine bundle byte for byte, gz+b64 encoded', () => {
+  it('embeds the engine bundle brotli-compressed (b64) beside the loader the unit runs', () => {
     const { plan } = parseUserData(renderUserData(fixtureInput('cloud-config', true)));
-    const engine = plan.files.find((f) => f.path === '/usr/local/lib/inlets/inlets.mjs');
-    expect(engine?.encoding).toBe('gz+b64');
-    expect(engine?.content.equals(FIXTURE_BUNDLE)).toBe(true);
-    expect(userDataText(renderUserData(fixtureInput('cloud-config', true)))).toContain('encoding: "gz+b64"');
+    const engine = plan.files.find((f) => f.path === '/usr/local/lib/inlets/inlets-server.mjs.br');
+    expect(engine?.encoding).toBe('b64');
+    expect(brotliDecompressSync(engine!.content).equals(FIXTURE_BUNDLE)).toBe(true);
+    const loader = plan.files.find((f) => f.path === '/usr/local/lib/inlets/inlets.mjs');
+    expect(loader?.permissions).toBe('0755');
+    expect(loader?.content.toString()).toContain("new URL('inlets-server.mjs.br', import.meta.url)");
+  });
+
+  it('the loader runs the embedded bundle with its arguments and exit code, naming it in stack traces', () => {
+    const bundle = Buffer.from(
+      "#!/usr/bin/env node\nconsole.log(JSON.stringify(process.argv.slice(2)));\nif (process.argv[2] === 'throw') throw new Error('boom');\nprocess.exit(3);\n//# sourceURL=inlets-server.mjs\n",
+    );
+    const { plan } = parseUserData(renderUserData({ ...fixtureInput('script', true), engineBundle: bundle }));
+    const dir = mkdtempSync(join(tmpdir(), 'inlets-loader-'));
+    try {
+      for (const f of plan.files.filter((f) => f.path.startsWith('/usr/local/lib/inlets/'))) writeFileSync(join(dir, basename(f.path)), f.content);
+      const run = (...args: string[]) => spawnSync(process.execPath, [join(dir, 'inlets.mjs'), ...args], { encoding: 'utf8', timeout: 30_000 });
+      const ok = run('tcp', 'server', '--x');
+      expect(ok.stdout).toBe('["tcp","server","--x"]\n');
+      expect(ok.status).toBe(3);
+      const failed = run('throw');
+      expect(failed.status).toBe(1);
+      expect(failed.stderr).toMatch(/at inlets-server\.mjs:3:/);
+      expect(failed.stderr).not.toContain('data:text/javascript');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps secrets in 0600 files and out of the unit and its command line', () => {

@@ -1,14 +1,16 @@
 /**
  * The exit node's `inlets` (bundled to dist/inlets-server.mjs, which inletsctl embeds in the
- * user-data): the full program without the client and status commands, to fit the 16 KiB budget.
+ * user-data, where every byte counts): `inlets tcp server` without the client, the status command,
+ * certificate generation and `--generate` (see ServerExtras), plus `version` and `--help`.
  */
 import { main } from './program.js';
-import { serverCommand } from './server-command.js';
+import { serverCommandWith } from './server-command.js';
 
 main(
-  { 'tcp server': serverCommand },
-  `Usage: inlets tcp server [flags]   (the exit node's build: server only)
+  { 'tcp server': serverCommandWith() },
+  `Usage: inlets tcp server [flags]
 
+This is the exit node's build of inlets: it runs only the server.
 Run "inlets tcp server --help" for its flags; "inlets version" prints the version.
 `,
 );

@@ -2,11 +2,13 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
+import type { Logger } from '../log.js';
 import { parsePortRanges } from '../port-ranges.js';
 import { TunnelServer } from '../server/tunnel-server.js';
 import { loadOrCreateIdentity } from '../tls/identity-store.js';
 import { pinOf } from '../tls/pin.js';
-import { GENERATE_FLAG, LOG_FLAG, TOKEN_FLAGS, helpText, loggerFrom, parseFlags, readFlagFile, tokenFrom } from './shared-flags.js';
+import type { Command } from './program.js';
+import { LOG_FLAG, TOKEN_FLAGS, helpText, loggerFrom, parseFlags, readFlagFile, tokenFrom } from './shared-flags.js';
 import { systemdUnit } from './systemd-unit.js';
 
 const FLAGS = {
@@ -17,14 +19,31 @@ const FLAGS = {
   'tls-cert': ['FILE', 'serve this certificate (with --tls-key) instead of the generated one'],
   'tls-key': ['FILE', "the certificate's private key"],
   'disable-tls': ['', 'plain HTTP on the control port, behind a TLS-terminating proxy'],
-  'state-dir': ['DIR', 'keeps the generated key and certificate (default $INLETS_STATE_DIR,\n/var/lib/inlets as root, else ~/.local/state/inlets)'],
   'allow-ports': ['LIST', 'ports clients may open, e.g. 1024-65535,80,443 (default all)'],
   keepalive: ['SECONDS', 'ping interval (default 10; a peer silent 3 intervals is dropped)'],
   ...LOG_FLAG,
-  ...GENERATE_FLAG,
 } as const;
 
-export const SERVER_HELP = helpText('tcp server [flags]', 'Accepts tunnel clients on the control port and opens the public ports they advertise.', FLAGS);
+/** The flags of the extras (see ServerExtras). */
+const EXTRA_FLAGS = {
+  'state-dir': ['DIR', 'keeps the generated key and certificate (default $INLETS_STATE_DIR,\n/var/lib/inlets as root, else ~/.local/state/inlets)'],
+  generate: ['systemd', 'print a systemd unit for these flags and exit'],
+} as const;
+
+const SUMMARY = 'Accepts tunnel clients on the control port and opens the public ports they advertise.';
+
+/**
+ * What only the full program carries. The exit node's build (dist/inlets-server.mjs) leaves all
+ * of it out: inletsctl gives it its key and certificate (so the client can pin them) and its unit.
+ */
+export interface ServerExtras {
+  /** Their flags: `--state-dir` and `--generate`. */
+  flags: typeof EXTRA_FLAGS;
+  /** The TLS identity when neither --tls-cert nor --disable-tls is given: made once, kept in `stateDir`. */
+  identity(stateDir: string | undefined, log: Logger): Promise<{ certPem: string; keyPem: string }>;
+  /** `--generate systemd`. */
+  systemdUnit: typeof systemdUnit;
+}
 
 /** Where the generated key and certificate live. */
 export function defaultStateDir(env = process.env): string {
@@ -41,44 +60,63 @@ export function secondsFlag(text: string | undefined, flag: string): number | un
   return n * 1000;
 }
 
-export async function serverCommand(args: string[], stopRequested: Promise<unknown>): Promise<void> {
-  const v = parseFlags(args, FLAGS);
-  if (v.help) return void process.stdout.write(SERVER_HELP);
-  const port = Number(v['control-port'] ?? 8123);
-  if (!/^\d+$/.test(v['control-port'] ?? '1') || port > 65535) throw new UsageError(`--control-port: "${v['control-port']}" is not a port`);
-  const keepalive = secondsFlag(v.keepalive, 'keepalive');
-  const allowPorts = v['allow-ports'] === undefined ? undefined : parsePortRanges(v['allow-ports']);
-  const cert = v['tls-cert'];
-  const key = v['tls-key'];
-  if (v['disable-tls'] && (cert || key)) throw new UsageError('--disable-tls and --tls-cert/--tls-key exclude each other');
-  if (!cert !== !key) throw new UsageError('--tls-cert and --tls-key go together');
-  const log = loggerFrom(v);
-  if (v.generate !== undefined) return void process.stdout.write(systemdUnit(v.generate, { role: 'server', values: v }));
-  const token = await tokenFrom(v, log);
-  let tls: { certPem: string; keyPem: string } | null = null;
-  if (cert && key) {
-    tls = { certPem: await readFlagFile('tls-cert', cert), keyPem: await readFlagFile('tls-key', key) };
-  } else if (!v['disable-tls']) {
-    const stateDir = v['state-dir'] ?? defaultStateDir();
+/** `inlets tcp server`, with `extras` (`serverCommand`) or without (the exit node's build). */
+export function serverCommandWith(extras?: ServerExtras): Command {
+  const flags = { ...FLAGS, ...extras?.flags } as typeof FLAGS & Partial<typeof EXTRA_FLAGS>;
+  return async (args, stopRequested) => {
+    const v = parseFlags(args, flags);
+    if (v.help) return void process.stdout.write(helpText('tcp server [flags]', extras ? SUMMARY : `${SUMMARY}\n${LEAN}`, flags));
+    const port = Number(v['control-port'] ?? 8123);
+    if (!/^\d+$/.test(v['control-port'] ?? '1') || port > 65535) throw new UsageError(`--control-port: "${v['control-port']}" is not a port`);
+    const keepalive = secondsFlag(v.keepalive, 'keepalive');
+    const allowPorts = v['allow-ports'] === undefined ? undefined : parsePortRanges(v['allow-ports']);
+    const cert = v['tls-cert'];
+    const key = v['tls-key'];
+    if (v['disable-tls'] && (cert || key)) throw new UsageError('--disable-tls and --tls-cert/--tls-key exclude each other');
+    if (!cert !== !key) throw new UsageError('--tls-cert and --tls-key go together');
+    const log = loggerFrom(v);
+    if (v.generate !== undefined) return void process.stdout.write(extras!.systemdUnit(v.generate, { role: 'server', values: v }));
+    const token = await tokenFrom(v, log);
+    let tls: { certPem: string; keyPem: string } | null = null;
+    if (cert && key) {
+      tls = { certPem: await readFlagFile('tls-cert', cert), keyPem: await readFlagFile('tls-key', key) };
+    } else if (!v['disable-tls']) {
+      if (!extras) throw new UsageError(LEAN);
+      tls = await extras.identity(v['state-dir'], log);
+    }
+    const server = new TunnelServer({
+      token,
+      controlAddr: v['control-addr'],
+      controlPort: port,
+      dataAddr: v['data-addr'],
+      tls,
+      allowPorts,
+      keepaliveIntervalMs: keepalive,
+      keepaliveTimeoutMs: keepalive && keepalive * 3,
+      logger: log,
+    });
+    await server.start();
+    if (tls) process.stdout.write(`TLS public key pin: ${pinOf(tls.certPem)}\n`);
+    else log.warn('--disable-tls: the control port speaks plain HTTP; put a TLS-terminating proxy in front of it');
+    await stopRequested;
+    log.info('stopping');
+    await server.stop();
+  };
+}
+
+/** Why the exit node's build asks for more. */
+const LEAN = "this is the exit node's build of inlets: it needs --tls-cert and --tls-key (or --disable-tls), and has no --state-dir or --generate";
+
+/** The full `inlets tcp server`. */
+export const serverCommand: Command = /* @__PURE__ */ serverCommandWith({
+  flags: EXTRA_FLAGS,
+  async identity(stateDir = defaultStateDir(), log) {
     const id = await loadOrCreateIdentity(stateDir);
     if (id.created) log.info(`generated a TLS key and self-signed certificate in ${stateDir}`);
-    tls = id;
-  }
-  const server = new TunnelServer({
-    token,
-    controlAddr: v['control-addr'],
-    controlPort: port,
-    dataAddr: v['data-addr'],
-    tls,
-    allowPorts,
-    keepaliveIntervalMs: keepalive,
-    keepaliveTimeoutMs: keepalive && keepalive * 3,
-    logger: log,
-  });
-  await server.start();
-  if (tls) process.stdout.write(`TLS public key pin: ${pinOf(tls.certPem)}\n`);
-  else log.warn('--disable-tls: the control port speaks plain HTTP; put a TLS-terminating proxy in front of it');
-  await stopRequested;
-  log.info('stopping');
-  await server.stop();
-}
+    return id;
+  },
+  systemdUnit,
+});
+
+/** Its help text. */
+export const SERVER_HELP = /* @__PURE__ */ helpText('tcp server [flags]', SUMMARY, /* @__PURE__ */ Object.assign({}, FLAGS, EXTRA_FLAGS));

@@ -3,18 +3,12 @@
  * the complete TLV (tag, length, value) as a Buffer.
  */
 
-/** Encodes a tag with its definite length and contents. */
+/** Encodes a tag with its definite length and contents (up to 64 KiB: certificates are far smaller). */
 export function tlv(tag: number, ...contents: Buffer[]): Buffer {
-  const body = contents.length === 1 ? contents[0] : Buffer.concat(contents);
+  const body = Buffer.concat(contents);
   const n = body.length;
-  let length: number[];
-  if (n < 0x80) length = [n];
-  else {
-    const bytes: number[] = [];
-    for (let rest = n; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-    length = [0x80 | bytes.length, ...bytes];
-  }
-  return Buffer.concat([Buffer.from([tag, ...length]), body]);
+  if (n > 0xffff) throw new RangeError('DER value over 64 KiB');
+  return Buffer.concat([Buffer.from([tag, ...(n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff])]), body]);
 }
 
 export const sequence = (...items: Buffer[]): Buffer => tlv(0x30, ...items);
@@ -35,27 +29,27 @@ export function unsignedInteger(magnitude: Buffer): Buffer {
   let start = 0;
   while (start < magnitude.length - 1 && magnitude[start] === 0) start++;
   const trimmed = magnitude.subarray(start);
-  return tlv(0x02, trimmed[0] & 0x80 ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed);
+  return tlv(0x02, Buffer.from(trimmed[0] & 0x80 ? [0] : []), trimmed);
 }
 
 export const smallInteger = (value: number): Buffer => unsignedInteger(Buffer.from([value >> 8, value & 0xff]));
 
 /** An OBJECT IDENTIFIER from dotted text, e.g. '2.5.4.3'. */
 export function oid(dotted: string): Buffer {
-  const arcs = dotted.split('.').map(Number);
-  const bytes: number[] = [arcs[0] * 40 + arcs[1]];
-  for (const arc of arcs.slice(2)) {
-    const group: number[] = [arc & 0x7f];
-    for (let rest = Math.floor(arc / 128); rest > 0; rest = Math.floor(rest / 128)) group.unshift(0x80 | (rest & 0x7f));
-    bytes.push(...group);
+  const [a, b, ...rest] = dotted.split('.').map(Number);
+  const bytes = [a * 40 + b];
+  for (const arc of rest) {
+    // base 128, most significant group first, all but the last with the high bit set
+    const groups = [arc & 0x7f];
+    for (let high = Math.floor(arc / 128); high > 0; high = Math.floor(high / 128)) groups.unshift(0x80 | (high & 0x7f));
+    bytes.push(...groups);
   }
   return tlv(0x06, Buffer.from(bytes));
 }
 
 /** UTCTime for years 1950–2049, GeneralizedTime otherwise (RFC 5280 §4.1.2.5). */
 export function time(date: Date): Buffer {
-  const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
-  const digits = iso.slice(0, 19).replace(/[-:T]/g, '') + 'Z';
+  const digits = date.toISOString().slice(0, 19).replace(/[-:T]/g, '') + 'Z'; // YYYYMMDDHHMMSSZ
   const year = date.getUTCFullYear();
-  return year >= 1950 && year < 2050 ? tlv(0x17, Buffer.from(digits.slice(2), 'ascii')) : tlv(0x18, Buffer.from(digits, 'ascii'));
+  return year >= 1950 && year < 2050 ? tlv(0x17, Buffer.from(digits.slice(2))) : tlv(0x18, Buffer.from(digits));
 }

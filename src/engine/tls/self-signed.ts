@@ -30,7 +30,7 @@ export interface SelfSigned {
   pin: string;
 }
 
-const ECDSA_WITH_SHA256 = der.sequence(der.oid('1.2.840.10045.4.3.2'));
+const ECDSA_WITH_SHA256 = /* @__PURE__ */ der.sequence(/* @__PURE__ */ der.oid('1.2.840.10045.4.3.2'));
 
 /** Makes an ECDSA P-256 key (or reuses `keyPem`) and a self-signed X.509 v3 server certificate. */
 export function generateSelfSigned(options: SelfSignedOptions = {}): SelfSigned {
@@ -99,20 +99,12 @@ function toPem(label: string, bytes: Buffer): string {
 export function ipBytes(ip: string): Buffer {
   if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
   if (!isIPv6(ip)) throw new UsageError(`not an IP address: ${ip}`, 'INVALID_IP');
-  let text = ip.split('%')[0]; // a zone id (fe80::1%eth0) is not part of the address
-  if (text.includes('.')) {
-    // An embedded IPv4 address (e.g. ::ffff:192.0.2.1) makes the last two groups.
-    const at = text.lastIndexOf(':') + 1;
-    const v4 = text.slice(at).split('.').map(Number);
-    text = `${text.slice(0, at)}${((v4[0] << 8) | v4[1]).toString(16)}:${((v4[2] << 8) | v4[3]).toString(16)}`;
-  }
-  const [left, right] = text.includes('::') ? text.split('::') : [text, undefined];
-  const parse = (part: string | undefined) => (part ? part.split(':').filter((g) => g !== '').map((g) => parseInt(g, 16)) : []);
-  const head = parse(left);
-  const rest = parse(right);
-  const zeros = right === undefined ? [] : new Array<number>(8 - head.length - rest.length).fill(0);
-  const groups = [...head, ...zeros, ...rest];
+  // A zone id (fe80::1%eth0) is not part of the address; an embedded IPv4 address
+  // (::ffff:192.0.2.1) makes the last two groups.
+  const text = ip.split('%')[0].replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a, b, c, d) => `${(a * 256 + +b).toString(16)}:${(c * 256 + +d).toString(16)}`);
+  const [head, tail] = text.split('::').map((part) => (part ? part.split(':') : []));
+  const groups = tail ? [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail] : head;
   const bytes = Buffer.alloc(16);
-  groups.forEach((group, i) => bytes.writeUInt16BE(group, i * 2));
+  groups.forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16), i * 2));
   return bytes;
 }

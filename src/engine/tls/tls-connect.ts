@@ -6,6 +6,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { TunnelError } from '../../errors.js';
+import { hostPort } from '../transport/http-head.js';
 import { parsePin, pinOf } from './pin.js';
 
 /** How the client decides to trust the server. */
@@ -37,7 +38,7 @@ export interface ConnectOptions {
  */
 export function connectTrusted(options: ConnectOptions): Promise<Socket | TLSSocket> {
   const { host, port, trust, timeoutMs = 10_000, signal } = options;
-  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const where = hostPort(host, port);
   return new Promise((resolve, reject) => {
     const expectedPin = trust.pin ? parsePin(trust.pin) : undefined;
     if (signal?.aborted) return reject(new TunnelError('ABORTED', `connecting to ${where} was cancelled`));

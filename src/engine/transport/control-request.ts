@@ -2,8 +2,9 @@
  * A plain HTTP/1.1 GET on the control port over a verified connection (same trust rules as the
  * tunnel), for `inlets status` and inletsctl's readiness check.
  */
+import type { Socket } from 'node:net';
 import { connectTrusted, type TlsTrust } from '../tls/tls-connect.js';
-import { formatRequestHead, parseEndpoint, readResponseBody, readResponseHead, withDeadline } from './http-head.js';
+import { formatRequestHead, hostPort, parseEndpoint, readResponseBody, readResponseHead, withDeadline, type Endpoint } from './http-head.js';
 
 export interface ControlRequestOptions {
   /** The control port URL: wss:// or https:// (TLS), ws:// or http:// (no TLS). Its path is ignored. */
@@ -26,21 +27,29 @@ export interface ControlResponse {
 }
 
 /**
+ * Connects to the control port `url` points at and verifies it (scheme decides TLS); what both
+ * requestControl and dialTunnel start with. `deadline` is when `timeoutMs` (from now) runs out.
+ */
+export async function connectControl(
+  url: string,
+  trust: TlsTrust,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<{ socket: Socket; endpoint: Endpoint; where: string; deadline: number }> {
+  const endpoint = parseEndpoint(url);
+  const deadline = Date.now() + timeoutMs;
+  const { host, port } = endpoint;
+  const socket = await connectTrusted({ host, port, trust: { ...trust, disableTls: !endpoint.tls }, timeoutMs, signal });
+  return { socket, endpoint, where: hostPort(host, port), deadline };
+}
+
+/**
  * GETs `path`. Rejects with the TunnelError codes of connectTrusted, TIMEOUT, or HTTP_FAILED
  * when the server does not answer properly; an HTTP error status is a normal result.
  */
 export async function requestControl(options: ControlRequestOptions): Promise<ControlResponse> {
-  const { token, timeoutMs = 10_000, signal } = options;
-  const endpoint = parseEndpoint(options.url);
-  const where = `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
-  const deadline = Date.now() + timeoutMs;
-  const socket = await connectTrusted({
-    host: endpoint.host,
-    port: endpoint.port,
-    trust: { ...options.trust, disableTls: !endpoint.tls },
-    timeoutMs,
-    signal,
-  });
+  const { token, signal } = options;
+  const { socket, endpoint, where, deadline } = await connectControl(options.url, options.trust, options.timeoutMs ?? 10_000, signal);
   try {
     const headers: Record<string, string> = { Host: endpoint.hostHeader, Accept: '*/*', Connection: 'close' };
     if (token !== undefined) headers.Authorization = `Bearer ${token}`;

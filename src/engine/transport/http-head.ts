@@ -31,24 +31,26 @@ export interface Endpoint {
  * ports are 443 and 80). Throws UsageError('URL_INVALID').
  */
 export function parseEndpoint(url: string): Endpoint {
+  const invalid = (why: string) => new UsageError(`invalid URL ${JSON.stringify(url)}: ${why}`, 'URL_INVALID');
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError(`invalid URL ${JSON.stringify(url)}: expected wss://HOST:PORT`, 'URL_INVALID');
+    throw invalid('expected wss://HOST:PORT');
   }
-  const scheme = parsed.protocol.replace(/:$/, '');
-  if (!['wss', 'ws', 'https', 'http'].includes(scheme)) {
-    throw new UsageError(`invalid URL ${JSON.stringify(url)}: the scheme must be wss:// (or ws:// without TLS)`, 'URL_INVALID');
-  }
+  const scheme = parsed.protocol.slice(0, -1);
+  if (!['wss', 'ws', 'https', 'http'].includes(scheme)) throw invalid('the scheme must be wss:// (or ws:// without TLS)');
   if (parsed.username || parsed.password) {
     throw new UsageError('the URL must not contain credentials; give the token with --token-file or --token-env', 'URL_INVALID');
   }
   const tls = scheme === 'wss' || scheme === 'https';
-  const port = parsed.port ? Number(parsed.port) : tls ? 443 : 80;
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const path = parsed.pathname === '/' ? parsed.search && `/${parsed.search}` : parsed.pathname + parsed.search;
-  return { tls, host, port, path, hostHeader: parsed.host };
+  return { tls, host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port || (tls ? 443 : 80)), path, hostHeader: parsed.host };
+}
+
+/** `host:port`, IPv6 hosts in brackets: how messages name a server. */
+export function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Largest response head accepted, in bytes. */
@@ -74,11 +76,11 @@ export function formatResponse(status: number, headers: Record<string, string>, 
 
 /** Parses a status line and header lines (without the blank line that ends them). */
 export function parseResponseHead(text: string, code = 'HANDSHAKE_FAILED'): ResponseHead {
-  const lines = text.split('\r\n');
-  const match = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0]);
-  if (!match) throw new TunnelError(code, `the server did not answer with HTTP (got ${JSON.stringify(lines[0].slice(0, 60))})`);
+  const [first, ...lines] = text.split('\r\n');
+  const match = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(first);
+  if (!match) throw new TunnelError(code, `the server did not answer with HTTP (got ${JSON.stringify(first.slice(0, 60))})`);
   const headers: Record<string, string> = {};
-  for (const line of lines.slice(1)) {
+  for (const line of lines) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
@@ -89,45 +91,65 @@ export function parseResponseHead(text: string, code = 'HANDSHAKE_FAILED'): Resp
 }
 
 /**
+ * Collects what `socket` receives after `start` until `complete` returns a result (undefined:
+ * not yet), then leaves the socket paused with no listeners of ours. At the socket's end, `atEnd`
+ * may still make a result of what came; otherwise, and on errors or more than `max` bytes, rejects
+ * with TunnelError(code) saying `what` was being read.
+ */
+function collect<T>(
+  socket: Duplex,
+  start: Buffer,
+  code: string,
+  what: string,
+  max: number,
+  complete: (data: Buffer) => T | undefined,
+  atEnd: (data: Buffer) => T | undefined = () => undefined,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let data = start;
+    const done = (error: Error | null, result?: T) => {
+      socket.pause();
+      socket.off('data', onData).off('end', onEnd).off('close', onEnd).off('error', onError);
+      if (error) reject(error);
+      else resolve(result!);
+    };
+    const check = (result: T | undefined) => {
+      if (result !== undefined) done(null, result);
+      else if (data.length > max) done(new TunnelError(code, `the server's ${what} is over ${max} bytes`));
+    };
+    const onData = (chunk: Buffer) => {
+      data = data.length ? Buffer.concat([data, chunk]) : chunk;
+      try {
+        check(complete(data));
+      } catch (error) {
+        done(error as Error);
+      }
+    };
+    const onEnd = () => {
+      const result = atEnd(data);
+      done(result === undefined ? new TunnelError(code, `the server closed the connection before the end of its ${what}`) : null, result);
+    };
+    const onError = (error: Error) => done(new TunnelError(code, `the connection failed while reading the ${what}: ${error.message}`, { cause: error }));
+    socket.on('data', onData).on('end', onEnd).on('close', onEnd).on('error', onError);
+    try {
+      const result = complete(start);
+      if (result !== undefined) return done(null, result);
+    } catch (error) {
+      return done(error as Error);
+    }
+    socket.resume();
+  });
+}
+
+/**
  * Reads a response head from `socket`. Resolves with the head and the bytes received after it,
  * leaving the socket paused with no listeners of ours; rejects with TunnelError(code) if the
  * socket ends, fails or closes first.
  */
 export function readResponseHead(socket: Duplex, code = 'HANDSHAKE_FAILED'): Promise<{ head: ResponseHead; rest: Buffer }> {
-  return new Promise((resolve, reject) => {
-    let buffered: Buffer = Buffer.alloc(0);
-    const cleanup = () => {
-      socket.pause();
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('close', onEnd);
-      socket.off('error', onError);
-    };
-    const onData = (chunk: Buffer) => {
-      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (buffered.length > MAX_HEAD_BYTES) fail(new TunnelError(code, `the server's response head is over ${MAX_HEAD_BYTES} bytes`));
-        return;
-      }
-      cleanup();
-      try {
-        resolve({ head: parseResponseHead(buffered.toString('latin1', 0, end), code), rest: buffered.subarray(end + 4) });
-      } catch (error) {
-        reject(error);
-      }
-    };
-    const fail = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const onEnd = () => fail(new TunnelError(code, 'the server closed the connection without answering'));
-    const onError = (error: Error) => fail(new TunnelError(code, `the connection failed while waiting for the answer: ${error.message}`, { cause: error }));
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('close', onEnd);
-    socket.on('error', onError);
-    socket.resume();
+  return collect(socket, Buffer.alloc(0), code, 'response head', MAX_HEAD_BYTES, (data) => {
+    const end = data.indexOf('\r\n\r\n');
+    return end < 0 ? undefined : { head: parseResponseHead(data.toString('latin1', 0, end), code), rest: data.subarray(end + 4) };
   });
 }
 
@@ -146,44 +168,15 @@ export async function readResponseBody(
   const lengthHeader = head.headers['content-length'];
   const length = lengthHeader === undefined ? undefined : Number(lengthHeader);
   const chunked = /chunked/i.test(head.headers['transfer-encoding'] ?? '');
-  const bodyOf = (data: Buffer): Buffer | null => {
-    if (chunked) return decodeChunked(data, code);
-    if (length !== undefined) return data.length >= length ? data.subarray(0, length) : null;
-    return null; // until the connection ends
-  };
-  let received: Buffer = rest;
-  const ready = bodyOf(received);
-  if (ready) return ready.toString('utf8');
-  const body = await new Promise<Buffer>((resolve, reject) => {
-    const done = (error: Error | null, result?: Buffer) => {
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('close', onEnd);
-      socket.off('error', onError);
-      if (error) reject(error);
-      else resolve(result!);
-    };
-    const onData = (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      if (received.length > maxBytes) return done(new TunnelError(code, `the response body is over ${maxBytes} bytes`));
-      try {
-        const result = bodyOf(received);
-        if (result) done(null, result);
-      } catch (error) {
-        done(error as Error);
-      }
-    };
-    const onEnd = () => {
-      if (!chunked && length === undefined) done(null, received);
-      else done(new TunnelError(code, 'the server closed the connection in the middle of the response'));
-    };
-    const onError = (error: Error) => done(new TunnelError(code, `reading the response failed: ${error.message}`, { cause: error }));
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('close', onEnd);
-    socket.on('error', onError);
-    socket.resume();
-  });
+  const body = await collect(
+    socket,
+    rest,
+    code,
+    'response body',
+    maxBytes,
+    (data) => (chunked ? decodeChunked(data, code) : length !== undefined && data.length >= length ? data.subarray(0, length) : undefined),
+    (data) => (chunked || length !== undefined ? undefined : data), // no length: the body ends with the connection
+  );
   return body.toString('utf8');
 }
 
@@ -198,33 +191,28 @@ export function withDeadline<T>(socket: Duplex, promise: Promise<T>, deadline: n
     const timer = setTimeout(() => stop(new TunnelError('TIMEOUT', `${where} did not answer in time`)), Math.max(0, deadline - Date.now()));
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
     promise.then(
-      (value) => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        reject(error);
-      },
+      (value) => (settle(), resolve(value)),
+      (error) => (settle(), reject(error)),
     );
   });
 }
 
-/** Decodes a chunked body; null while the final 0-size chunk has not arrived. */
-function decodeChunked(data: Buffer, code: string): Buffer | null {
+/** Decodes a chunked body; undefined while the final 0-size chunk has not arrived. */
+function decodeChunked(data: Buffer, code: string): Buffer | undefined {
   const parts: Buffer[] = [];
-  let at = 0;
-  for (;;) {
+  for (let at = 0; ; ) {
     const lineEnd = data.indexOf('\r\n', at);
-    if (lineEnd < 0) return null;
+    if (lineEnd < 0) return undefined;
     const size = parseInt(data.toString('latin1', at, lineEnd), 16);
     if (Number.isNaN(size)) throw new TunnelError(code, 'malformed chunked response');
     if (size === 0) return Buffer.concat(parts);
-    if (data.length < lineEnd + 2 + size + 2) return null;
-    parts.push(data.subarray(lineEnd + 2, lineEnd + 2 + size));
     at = lineEnd + 2 + size + 2;
+    if (data.length < at) return undefined;
+    parts.push(data.subarray(lineEnd + 2, at - 2));
   }
 }

@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TunnelError, UsageError } from '../../errors.js';
-import { connectTrusted, type TlsTrust } from '../tls/tls-connect.js';
+import type { TlsTrust } from '../tls/tls-connect.js';
+import { connectControl } from './control-request.js';
 import { formatRequestHead, parseEndpoint, readResponseBody, readResponseHead, withDeadline } from './http-head.js';
 import { acceptKey } from './websocket-accept.js';
 import { WebSocketDuplex, type WebSocketDuplexOptions } from './websocket-duplex.js';
@@ -35,20 +36,12 @@ const CLIENT_ID = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export async function dialTunnel(options: DialOptions): Promise<{ duplex: WebSocketDuplex; protocol: string }> {
   const { token, clientId, protocols = ['inlets.v1'], timeoutMs = 10_000, signal } = options;
-  const endpoint = parseEndpoint(options.url);
+  parseEndpoint(options.url); // a bad URL is a usage error, before anything else
   if (!token) throw new UsageError('the token is empty; an empty token is never accepted', 'TOKEN_EMPTY');
   if (!CLIENT_ID.test(clientId)) {
     throw new UsageError(`invalid client id ${JSON.stringify(clientId)}: use 1 to 64 characters of A-Z a-z 0-9 . _ -`, 'CLIENT_ID_INVALID');
   }
-  const where = `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
-  const deadline = Date.now() + timeoutMs;
-  const socket = await connectTrusted({
-    host: endpoint.host,
-    port: endpoint.port,
-    trust: { ...options.trust, disableTls: !endpoint.tls },
-    timeoutMs,
-    signal,
-  });
+  const { socket, endpoint, where, deadline } = await connectControl(options.url, options.trust, timeoutMs, signal);
 
   const key = randomBytes(16).toString('base64');
   const request = formatRequestHead('GET', endpoint.path || '/connect', {

@@ -17,8 +17,16 @@ put_file() { # PATH OWNER MODE ENCODING; the content comes on stdin
   mv -f -- "$tmp" "$1"
 }
 
-put_file /usr/local/lib/inlets/inlets.mjs root:root 0755 gz+b64 <<'INLETS_EOF'
-H4sIAAAAAAACA1NW1C8tLtJPyszTT80rU8jLT0nlSs7PK87PSdXLyU/XUE/LrCgpLUpVSM1Lz8xLVUgqzUvJSVXXtOYCABg0IGc6AAAA
+put_file /usr/local/lib/inlets/inlets.mjs root:root 0755 text <<'INLETS_EOF'
+#!/usr/bin/env node
+// Runs inlets-server.mjs.br (the inlets server, brotli'd to fit the user-data) from beside this file.
+import { readFileSync } from 'node:fs';
+import { brotliDecompressSync } from 'node:zlib';
+const js = brotliDecompressSync(readFileSync(new URL('inlets-server.mjs.br', import.meta.url)));
+await import('data:text/javascript;base64,' + js.toString('base64'));
+INLETS_EOF
+put_file /usr/local/lib/inlets/inlets-server.mjs.br root:root 0644 b64 <<'INLETS_EOF'
+GzkA+OVt+51VNGrl/KKFIAqVUcpCUEWJizMtrVogzgYUA7aXzYkTzaG+epvyb+wrBIaRch4=
 INLETS_EOF
 put_file /etc/inlets/tls/server.crt root:root 0644 text <<'INLETS_EOF'
 -----BEGIN CERTIFICATE-----
@@ -42,10 +50,9 @@ Wants=network-online.target
 [Service]
 Type=exec
 EnvironmentFile=/etc/default/inlets
-# Token via the environment; TLS pair via credentials (%d) for the unprivileged user.
 LoadCredential=tls.crt:/etc/inlets/tls/server.crt
 LoadCredential=tls.key:/etc/inlets/tls/server.key
-ExecStart=/usr/bin/node /usr/local/lib/inlets/inlets.mjs tcp server --token-env INLETS_TOKEN --tls-cert %d/tls.crt --tls-key %d/tls.key --control-port 8123 --state-dir /var/lib/inlets
+ExecStart=/usr/bin/node /usr/local/lib/inlets/inlets.mjs tcp server --token-env INLETS_TOKEN --control-port 8123 --tls-cert %d/tls.crt --tls-key %d/tls.key
 Restart=always
 RestartSec=2
 LimitNOFILE=1048576
