@@ -65,7 +65,7 @@ export function serverCommandWith(extras?: ServerExtras): Command {
   const flags = { ...FLAGS, ...extras?.flags } as typeof FLAGS & Partial<typeof EXTRA_FLAGS>;
   return async (args, stopRequested) => {
     const v = parseFlags(args, flags);
-    if (v.help) return void process.stdout.write(helpText('tcp server [flags]', extras ? SUMMARY : `${SUMMARY}\n${LEAN}`, flags));
+    if (v.help) return void process.stdout.write(helpText('tcp server [flags]', extras ? SUMMARY : `${SUMMARY}\nT${LEAN.slice(1)}.`, flags));
     const port = Number(v['control-port'] ?? 8123);
     if (!/^\d+$/.test(v['control-port'] ?? '1') || port > 65535) throw new UsageError(`--control-port: "${v['control-port']}" is not a port`);
     const keepalive = secondsFlag(v.keepalive, 'keepalive');
