@@ -24,4 +24,4 @@ export const providers: ProviderModule[] = [
 ];
 
 /** The provider `create` uses when `--provider` is not given. */
-export const defaultProvider = 'local';
+export const defaultProvider = 'digitalocean';

@@ -134,10 +134,11 @@ describe('providers, version, completion', () => {
     const table = await runCli(['providers'], sb.env);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^NAME\s+REGION\s+PLAN\s+IMAGE\s+\$\/MONTH\s+FIREWALL\s+CREDENTIALS/);
-    expect(table.stdout).toMatch(/^local \(default\)\s+loopback/m);
+    expect(table.stdout).toMatch(/^local\s+loopback/m);
+    expect(table.stdout).toMatch(/^digitalocean \(default\)\s+lon1/m);
     expect(table.stdout).toMatch(/^fake\s+fake-1\s+tiny\s+debian-13\s+0\.00\s+optional\s+--access-token, --access-token-file, FAKE_CLOUD_TOKEN/m);
     const json = JSON.parse((await runCli(['providers', '--json'], sb.env)).stdout);
-    expect(json.default).toBe('local');
+    expect(json.default).toBe('digitalocean');
     expect(json.providers[0].name).toBe('local');
     expect(json.providers.find((p: { name: string }) => p.name === 'fake')).toMatchObject({ defaults: { region: 'fake-1', monthlyUsd: 0 }, credentials: { env: ['FAKE_CLOUD_TOKEN'] } });
   });

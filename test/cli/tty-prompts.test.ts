@@ -63,9 +63,10 @@ const ENTER = '\r';
 
 describe('prompts on a terminal', () => {
   it('asks for provider, region and a masked credential, then creates; delete asks to confirm', async () => {
-    // The prompt lists providers in registry order, the default first; find how far down the fake is.
-    const listed = JSON.parse((await runCli(['providers', '--json'], sb.env)).stdout) as { providers: { name: string }[] };
-    const fakeIndex = listed.providers.findIndex((p) => p.name === 'fake');
+    // The prompt lists providers in registry order with the cursor on the default; find how far
+    // below the default the fake is.
+    const listed = JSON.parse((await runCli(['providers', '--json'], sb.env)).stdout) as { default: string; providers: { name: string }[] };
+    const fakeIndex = listed.providers.findIndex((p) => p.name === 'fake') - listed.providers.findIndex((p) => p.name === listed.default);
     expect(fakeIndex).toBeGreaterThan(0);
     const created = await onTerminal(
       ['create', 'tty-one', '--poll', '200ms'],

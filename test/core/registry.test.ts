@@ -46,9 +46,9 @@ describe('ProviderRegistry', () => {
     expect(() => reg.add(module('a'))).toThrow(/two providers are named "a"/);
   });
 
-  it('lists the built-in providers with local first and as the default', () => {
+  it('lists the built-in providers with local first and digitalocean as the default (as in inletsctl)', () => {
     expect(registry().names()[0]).toBe('local');
-    expect(registry().defaultName).toBe('local');
+    expect(registry().defaultName).toBe('digitalocean');
   });
 
   it('loads extra provider modules named by INLETSCTL_EXTRA_PROVIDERS, and refuses a module without a list', async () => {
