@@ -45,6 +45,7 @@ export type ProviderErrorCode =
   | 'API_UNAVAILABLE' // 5xx
   | 'NETWORK' // connection refused, reset, timeout
   | 'CREATE_FAILED' // the cloud reported the instance failed
+  | 'FORBIDDEN' // refused by us: the resource does not carry our mark (never touch what we did not make)
   | 'UNSUPPORTED';
 
 /** The user's input is wrong: a flag, a missing value, a bad combination. */

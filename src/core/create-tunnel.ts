@@ -45,6 +45,7 @@ export interface TunnelPlan {
 /** Makes the token, TLS key and certificate, and renders the user-data; checks its size. */
 export function planTunnel(input: PlanInput): TunnelPlan {
   const token = input.token ?? randomBytes(32).toString('hex');
+  const tunnelId = newTunnelId();
   const tls = generateSelfSigned({ commonName: input.name });
   const { format, binary, limitBytes } = input.description.userData;
   const userData = renderUserData({ mode: 'tcp', token, tls: { certPem: tls.certPem, keyPem: tls.keyPem }, controlPort: input.controlPort, format, binary });
@@ -52,6 +53,7 @@ export function planTunnel(input: PlanInput): TunnelPlan {
   const now = new Date().toISOString();
   const record: TunnelRecord = {
     name: input.name,
+    tunnelId,
     provider: input.description.name,
     region: input.region,
     plan: input.plan,
@@ -69,6 +71,7 @@ export function planTunnel(input: PlanInput): TunnelPlan {
   };
   const request: CreateRequest = {
     name: input.name,
+    tunnelId,
     region: input.region,
     plan: input.plan,
     image: input.image,
@@ -76,9 +79,20 @@ export function planTunnel(input: PlanInput): TunnelPlan {
     userData,
     controlPort: input.controlPort,
     ports: input.ports,
+    openPorts: portsToOpen(input.controlPort, input.ports),
     firewall: input.firewall,
   };
   return { record, request, userDataLimitBytes: limitBytes };
+}
+
+/** A tunnel id: 48 random bits as 12 lowercase hex characters (fits every cloud's tag/label rules). */
+export function newTunnelId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** The ports a firewall opens: the control port and the data ports, sorted, once each. */
+export function portsToOpen(controlPort: number, ports: number[]): number[] {
+  return [...new Set([controlPort, ...ports])].sort((a, b) => a - b);
 }
 
 export interface CreateOptions {

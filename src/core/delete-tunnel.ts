@@ -38,7 +38,7 @@ export async function deleteHost(provider: Provider, ref: HostRef, options: Dele
 
 /** The HostRef of a recorded tunnel. */
 export function refOf(record: TunnelRecord): HostRef {
-  return { name: record.name, id: record.id, ip: record.ip, region: record.region, data: record.data };
+  return { name: record.name, tunnelId: record.tunnelId, id: record.id, ip: record.ip, region: record.region, data: record.data };
 }
 
 /** What the user asked to delete: exactly one of these is set. */

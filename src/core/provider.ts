@@ -5,9 +5,16 @@
  * - A provider never waits. `create` starts the work and returns; callers poll `status` through the
  *   shared poller (src/core/poller.ts), which owns backoff, Retry-After and timeouts. `delete` is a
  *   step: it does what it can now and answers 'pending' until everything is gone.
- * - Every resource a provider creates carries the tunnel name and the `inletsctl` tag/label, so that
- *   `delete({ name })` can find and remove all of it even when create was interrupted before it
- *   returned an id. Nothing is left behind: instance, firewall, IP, disk, NIC, group.
+ * - Identity is the tunnel id, never the name. Every resource create makes carries three marks (tags,
+ *   labels, or a description where a resource has neither): the shared `inletsctl` mark, the
+ *   tunnel's name, and its random tunnel id (see {@link CreateRequest.tunnelId}). Deleting removes
+ *   only what carries `ref.tunnelId`; a name is never used to find something to delete. Nothing is
+ *   left behind: instance, firewall, IP, disk, NIC, group.
+ * - `status` and `delete` are answered from the cloud's state alone (plus the ids in the HostRef,
+ *   which the state file keeps). No provider keeps create progress in process memory: any process,
+ *   given the HostRef, can read, finish or delete a half-made tunnel. Where a cloud needs several
+ *   calls to build a VM, create makes them all before it returns, or the cloud runs them (Azure: one
+ *   ARM deployment); `status` never creates or changes anything.
  * - Each cloud's own status words map to {@link HostStatus}.
  * - Errors are {@link ProviderError} with a code; never put a credential in a message.
  */
@@ -19,6 +26,12 @@ export type HostStatus = 'provisioning' | 'active' | 'deleting' | 'error';
 /** What inletsctl needs to find a host again. `name` is always known; the rest may be. */
 export interface HostRef {
   name: string;
+  /**
+   * The tunnel's random id (12 lowercase hex characters), made at plan time and carried by every
+   * resource create makes. Absent only for hosts made by versions before v2 (name tag only): those
+   * are deletable by instance id alone.
+   */
+  tunnelId?: string;
   id?: string;
   ip?: string;
   region?: string;
@@ -35,8 +48,10 @@ export interface Host extends HostRef {
 }
 
 export interface CreateRequest {
-  /** Tunnel name; also the instance name and a tag/label value. */
+  /** Tunnel name; also the instance name and a tag/label value. Not an identity: see tunnelId. */
   name: string;
+  /** The tunnel's random id; every resource made carries it (tag, label or description). */
+  tunnelId: string;
   region: string;
   plan: string;
   image: string;
@@ -46,16 +61,31 @@ export interface CreateRequest {
   /** The control port (8123 unless changed) and the data ports the user asked to open. */
   controlPort: number;
   ports: number[];
+  /**
+   * Every TCP port the firewall must open: the control port first, then the data ports, sorted and
+   * without duplicates. Computed once in core; providers open exactly these.
+   */
+  openPorts: number[];
   /** Create a cloud firewall/security group, when the provider supports an optional one. */
   firewall: boolean;
 }
 
 export interface Provider {
+  /** Starts creating; returns as soon as the cloud accepted (never waits for the VM). */
   create(req: CreateRequest): Promise<Host>;
+  /**
+   * The host's state, read from the cloud alone (by `ref.id`, else by `ref.tunnelId`). Changes
+   * nothing. The returned Host carries the tunnelId and name read from the cloud's marks.
+   * @throws ProviderError NOT_FOUND when the cloud has no such host.
+   */
   status(ref: HostRef): Promise<Host>;
-  /** One step of deletion; idempotent; 'done' when nothing of `ref` is left. */
+  /**
+   * One step of deletion; idempotent; 'done' when nothing of `ref` is left. Removes only resources
+   * carrying `ref.tunnelId`, plus the instance `ref.id` when given (which must carry our shared mark:
+   * refuse an untagged id with ProviderError FORBIDDEN). Never finds anything by name.
+   */
   delete(ref: HostRef): Promise<'done' | 'pending'>;
-  /** Hosts this tool created (by tag or label), whatever the state file says. */
+  /** Hosts this tool created (by the shared mark), with name and tunnelId read from their marks. */
   list(): Promise<Host[]>;
 }
 

@@ -24,6 +24,8 @@ export type TunnelStatus =
 /** One tunnel as recorded in the state file. Holds secrets: never log a whole record. */
 export interface TunnelRecord {
   name: string;
+  /** Random tunnel id carried by every resource create made (absent in records of older versions). */
+  tunnelId?: string;
   provider: string;
   region: string;
   plan?: string;

@@ -15,6 +15,8 @@ try {
   if (op === 'create') {
     result = await provider.create({
       name,
+      tunnelId: 'b007b007b007',
+      openPorts: [],
       region: 'loopback',
       plan: 'process',
       image: 'this-node',

@@ -2,18 +2,21 @@
  * Drives a provider through its contract the way the CLI's poller would, with bounded loops, for
  * the provider tests that talk to a fake directly (no CLI in between).
  */
+import { randomBytes } from 'node:crypto';
 import type { CreateRequest, Host, HostRef, Provider } from '../../src/core/provider.js';
 
 /** A create request with dummy user-data (API-only fakes do not boot it). */
 export function request(name: string, overrides: Partial<CreateRequest> = {}): CreateRequest {
   return {
     name,
+    tunnelId: randomBytes(6).toString('hex'),
     region: 'lon1',
     plan: 's-1vcpu-512mb-10gb',
     image: 'debian-12-x64',
     userData: Buffer.from('#cloud-config\nruncmd: []\n'),
     controlPort: 8123,
     ports: [8080],
+    openPorts: [8080, 8123],
     firewall: false,
     ...overrides,
   };
