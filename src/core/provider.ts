@@ -5,9 +5,10 @@
  * - A provider never waits. `create` starts the work and returns; callers poll `status` through the
  *   shared poller (src/core/poller.ts), which owns backoff, Retry-After and timeouts. `delete` is a
  *   step: it does what it can now and answers 'pending' until everything is gone.
- * - Identity is the tunnel id, never the name. Every resource create makes carries three marks (tags,
- *   labels, or a description where a resource has neither): the shared `inletsctl` mark, the
- *   tunnel's name, and its random tunnel id (see {@link CreateRequest.tunnelId}). Deleting removes
+ * - Identity is the tunnel id, never the name. Every resource create makes carries the marks of
+ *   providers/shared/marks.ts (tags, labels, or a description where a resource has neither): the
+ *   shared `inletsctl` mark, the tunnel's name, its random tunnel id (see
+ *   {@link CreateRequest.tunnelId}) and, with `--ttl`, its expiry. Deleting removes
  *   only what carries `ref.tunnelId`; a name is never used to find something to delete. Nothing is
  *   left behind: instance, firewall, IP, disk, NIC, group.
  * - `status` and `delete` are answered from the cloud's state alone (plus the ids in the HostRef,
@@ -45,6 +46,8 @@ export interface Host extends HostRef {
   /** The cloud's own status word, for `list` and error messages. */
   providerStatus?: string;
   createdAt?: string;
+  /** The expiry read from the host's marks, when it has one. */
+  expiresAt?: string;
 }
 
 export interface CreateRequest {
@@ -66,6 +69,11 @@ export interface CreateRequest {
    * without duplicates. Computed once in core; providers open exactly these.
    */
   openPorts: number[];
+  /**
+   * ISO 8601 time after which the tunnel may be pruned (`create --ttl`); providers record it as a
+   * mark (providers/shared/marks.ts) so `prune` can find expired hosts at the cloud.
+   */
+  expiresAt?: string;
   /** Create a cloud firewall/security group, when the provider supports an optional one. */
   firewall: boolean;
 }
