@@ -1,29 +1,28 @@
 /**
  * The DigitalOcean provider: one Droplet per tunnel, and optionally one cloud firewall.
  *
- * Everything carries the tunnel's name so `delete({ name })` finds it after an interrupted create:
- * the Droplet has the tags `inletsctl` and `inletsctl:<name>`; the firewall is named
- * `inletsctl-<name>` and applies to that tag. API reference: https://docs.digitalocean.com/reference/api/
+ * The Droplet carries the flat tags of providers/shared/marks.ts: `inletsctl`, `inletsctl:<name>`
+ * and `inletsctl-tunnel:<id>`; the firewall applies to the tunnel tag, which is how delete finds
+ * it (firewalls have no tags of their own). Delete and clean-up go by the tunnel tag only, so a
+ * Droplet of the same name made by someone else is never touched.
+ * API reference: https://docs.digitalocean.com/reference/api/
  */
 import { ProviderError } from '../../src/errors.js';
 import type { CreateRequest, Host, HostRef, HostStatus, Provider, ProviderContext } from '../../src/core/provider.js';
 import { RestClient, apiBaseUrl, notRetryable, parseRetryAfter, type CloudErrorInfo } from '../shared/rest-client.js';
+import { SHARED_TAG, readTags, tagsFor, tunnelTag } from '../shared/marks.js';
+import { refuseUnmarked, requireIdentity } from '../shared/ownership.js';
+import { allPages, itemsOf } from '../shared/pages.js';
 import { DIGITALOCEAN_API_URL_ENV } from './index.js';
 
 const PROVIDER = 'digitalocean';
 const DEFAULT_API_URL = 'https://api.digitalocean.com';
-/** The tag on everything inletsctl creates; `list` filters on it. */
-export const SHARED_TAG = 'inletsctl';
 /** Largest page the API serves (droplets_list per_page maximum). */
 const PAGE_SIZE = 200;
 
-/** The tag naming one tunnel. Names are [a-z0-9-], all allowed in tags. */
-export function nameTag(name: string): string {
-  return `${SHARED_TAG}:${name}`;
-}
-
-export function firewallName(name: string): string {
-  return `inletsctl-${name}`;
+/** For people reading the control panel; delete finds the firewall by the tunnel tag it applies to. */
+export function firewallName(name: string, tunnelId: string): string {
+  return `inletsctl-${name}-${tunnelId}`;
 }
 
 /** The Droplet fields we read (the API returns many more). */
@@ -40,6 +39,7 @@ interface Droplet {
 interface Firewall {
   id: string;
   name: string;
+  tags?: string[];
 }
 
 interface Paged {
@@ -105,20 +105,20 @@ class DigitalOceanProvider implements Provider {
         size: req.plan,
         image: req.image,
         user_data: req.userData.toString('utf8'),
-        tags: [SHARED_TAG, nameTag(req.name)],
+        tags: tagsFor(req),
       },
     });
     const droplet = body?.droplet;
     if (!droplet || typeof droplet.id !== 'number') {
       throw new ProviderError(PROVIDER, 'API_UNAVAILABLE', 'POST /v2/droplets answered without a droplet', { retryable: false });
     }
-    const host = this.toHost(droplet, req.name);
+    const host = this.toHost(droplet);
     if (req.firewall) {
       try {
         const fw = await this.createFirewall(req);
         host.data = { firewallId: fw.id };
       } catch (err) {
-        // The Droplet exists now: the CLI must clean up by name, not repeat the create.
+        // The Droplet exists now: the CLI must clean up by tunnel id, not repeat the create.
         throw notRetryable(err, PROVIDER, `droplet ${droplet.id} was created but its firewall was not`);
       }
     }
@@ -128,39 +128,41 @@ class DigitalOceanProvider implements Provider {
   async status(ref: HostRef): Promise<Host> {
     if (ref.id) {
       const { body } = await this.api.request<{ droplet: Droplet }>('GET', `/v2/droplets/${encodeURIComponent(ref.id)}`);
-      return this.toHost(body.droplet, ref.name, ref.data);
+      return this.toHost(body.droplet, ref.data);
     }
-    const [droplet] = await this.dropletsTagged(nameTag(ref.name));
-    if (!droplet) throw new ProviderError(PROVIDER, 'NOT_FOUND', `no droplet tagged ${nameTag(ref.name)}`);
-    return this.toHost(droplet, ref.name, ref.data);
+    if (!ref.tunnelId) throw new ProviderError(PROVIDER, 'NOT_FOUND', `no id nor tunnel id to look up "${ref.name}" by`);
+    const [droplet] = await this.dropletsTagged(tunnelTag(ref.tunnelId));
+    if (!droplet) throw new ProviderError(PROVIDER, 'NOT_FOUND', `no droplet tagged ${tunnelTag(ref.tunnelId)}`);
+    return this.toHost(droplet, ref.data);
   }
 
   async delete(ref: HostRef): Promise<'done' | 'pending'> {
+    requireIdentity(PROVIDER, ref);
     const droplets = await this.dropletsOf(ref);
     for (const d of droplets) {
       await this.api.request('DELETE', `/v2/droplets/${d.id}`, { accept: [404] });
     }
     if (droplets.length > 0) return 'pending'; // next step: confirm they are gone, then the rest
-    await this.deleteFirewalls(ref.name);
-    await this.api.request('DELETE', `/v2/tags/${encodeURIComponent(nameTag(ref.name))}`, { accept: [404] });
-    await this.deleteSharedTagIfUnused();
+    if (ref.tunnelId) {
+      await this.deleteFirewalls(ref.tunnelId);
+      await this.api.request('DELETE', `/v2/tags/${encodeURIComponent(tunnelTag(ref.tunnelId))}`, { accept: [404] });
+    }
+    await this.deleteUnusedTags();
     return 'done';
   }
 
   async list(): Promise<Host[]> {
     const droplets = await this.dropletsTagged(SHARED_TAG);
-    return droplets.map((d) => this.toHost(d, tunnelNameOf(d)));
+    return droplets.map((d) => this.toHost(d));
   }
 
-  /** The Droplets of a tunnel: by its tag, plus `ref.id` when it carries our tag. */
+  /** The Droplets of a tunnel: those tagged with its tunnel id, plus `ref.id` when it carries our tag. */
   private async dropletsOf(ref: HostRef): Promise<Droplet[]> {
-    const found = await this.dropletsTagged(nameTag(ref.name));
+    const found = ref.tunnelId ? await this.dropletsTagged(tunnelTag(ref.tunnelId)) : [];
     if (ref.id && !found.some((d) => String(d.id) === ref.id)) {
       const res = await this.api.request<{ droplet: Droplet }>('GET', `/v2/droplets/${encodeURIComponent(ref.id)}`, { accept: [404] });
       const d = res.status === 404 ? undefined : res.body.droplet;
-      if (d && !d.tags?.includes(SHARED_TAG)) {
-        throw new ProviderError(PROVIDER, 'INVALID', `droplet ${ref.id} was not created by inletsctl (no "${SHARED_TAG}" tag); not deleting it`, { retryable: false });
-      }
+      if (d) refuseUnmarked(PROVIDER, `droplet ${ref.id}`, readTags(d.tags));
       if (d) found.push(d);
     }
     return found.filter((d) => d.status !== 'archive');
@@ -170,61 +172,63 @@ class DigitalOceanProvider implements Provider {
     return this.paged<Droplet>('/v2/droplets', 'droplets', { tag_name: tag });
   }
 
-  /** Follows `links.pages.next` (its query, applied to our own base URL, so overrides hold). */
-  private async paged<T>(path: string, key: string, query: Record<string, string>): Promise<T[]> {
-    const out: T[] = [];
-    let page = 1;
-    for (let guard = 0; guard < 1000; guard++) {
-      const { body } = await this.api.request<Paged & Record<string, unknown>>('GET', path, { query: { ...query, per_page: PAGE_SIZE, page } });
-      const items = body?.[key];
-      if (!Array.isArray(items)) throw new ProviderError(PROVIDER, 'API_UNAVAILABLE', `GET ${path} answered without "${key}"`);
-      out.push(...(items as T[]));
+  /** Follows `links.pages.next` (its page number, applied to our own base URL, so overrides hold). */
+  private paged<T>(path: string, key: string, query: Record<string, string>): Promise<T[]> {
+    return allPages<T, number>(PROVIDER, `GET ${path}`, 1, async (page) => {
+      const { body } = await this.api.request<Paged>('GET', path, { query: { ...query, per_page: PAGE_SIZE, page } });
+      const items = itemsOf<T>(PROVIDER, `GET ${path}`, body, key);
       const next = body.links?.pages?.next;
       const nextPage = next ? Number(new URL(next, 'http://x').searchParams.get('page')) : NaN;
-      if (!Number.isInteger(nextPage) || nextPage <= page) return out;
-      page = nextPage;
-    }
-    throw new ProviderError(PROVIDER, 'API_UNAVAILABLE', `GET ${path}: too many pages`);
+      return { items, next: Number.isInteger(nextPage) && nextPage > page ? nextPage : undefined };
+    });
   }
 
   private async createFirewall(req: CreateRequest): Promise<Firewall> {
     const everywhere = { addresses: ['0.0.0.0/0', '::/0'] };
-    const ports = [req.controlPort, ...req.ports.filter((p) => p !== req.controlPort)];
     const { body } = await this.api.request<{ firewall: Firewall }>('POST', '/v2/firewalls', {
       body: {
-        name: firewallName(req.name),
-        inbound_rules: ports.map((p) => ({ protocol: 'tcp', ports: String(p), sources: everywhere })),
+        name: firewallName(req.name, req.tunnelId),
+        inbound_rules: req.openPorts.map((p) => ({ protocol: 'tcp', ports: String(p), sources: everywhere })),
         // A DigitalOcean firewall drops any outbound traffic it does not allow: the VM needs
         // DNS and the Debian mirror to install Node at boot.
         outbound_rules: (['tcp', 'udp', 'icmp'] as const).map((protocol) => ({ protocol, ports: '0', destinations: everywhere })),
-        tags: [nameTag(req.name)],
+        // Firewalls carry no tags of their own: applying to the tunnel's tag is its mark.
+        tags: [tunnelTag(req.tunnelId)],
       },
     });
     if (!body?.firewall?.id) throw new ProviderError(PROVIDER, 'API_UNAVAILABLE', 'POST /v2/firewalls answered without a firewall');
     return body.firewall;
   }
 
-  private async deleteFirewalls(name: string): Promise<void> {
+  /** Firewalls that apply to the tunnel's own tag: made for this tunnel and no other. */
+  private async deleteFirewalls(tunnelId: string): Promise<void> {
     const all = await this.paged<Firewall>('/v2/firewalls', 'firewalls', {});
-    for (const fw of all.filter((f) => f.name === firewallName(name))) {
+    for (const fw of all.filter((f) => f.tags?.includes(tunnelTag(tunnelId)))) {
       await this.api.request('DELETE', `/v2/firewalls/${encodeURIComponent(fw.id)}`, { accept: [404] });
     }
   }
 
   /**
-   * Deleting a tag untags everything carrying it, so the shared tag goes only when nothing has it
-   * (a create racing this check in the same second could lose the shared tag; its own tag stays).
+   * Our tags that nothing carries any more (name, shared and expiry tags outlive their Droplets).
+   * Deleting a tag untags everything carrying it, so only tags with no resources go: other
+   * tunnels of the same name keep theirs (a create racing this in the same second could lose a
+   * shared tag; its tunnel tag, the identity, stays).
    */
-  private async deleteSharedTagIfUnused(): Promise<void> {
-    const res = await this.api.request<{ tag?: { resources?: { count?: number } } }>('GET', `/v2/tags/${SHARED_TAG}`, { accept: [404] });
-    if (res.status === 404 || (res.body?.tag?.resources?.count ?? 1) > 0) return;
-    await this.api.request('DELETE', `/v2/tags/${SHARED_TAG}`, { accept: [404] });
+  private async deleteUnusedTags(): Promise<void> {
+    const tags = await this.paged<{ name: string; resources?: { count?: number } }>('/v2/tags', 'tags', {});
+    for (const t of tags.filter((x) => readTags([x.name]).ours || x.name.startsWith(`${SHARED_TAG}:`) || x.name.startsWith(`${SHARED_TAG}-`))) {
+      if ((t.resources?.count ?? 1) > 0) continue;
+      await this.api.request('DELETE', `/v2/tags/${encodeURIComponent(t.name)}`, { accept: [404] });
+    }
   }
 
-  private toHost(d: Droplet, name: string, data?: Record<string, string>): Host {
+  private toHost(d: Droplet, data?: Record<string, string>): Host {
     const ip = d.networks?.v4?.find((n) => n.type === 'public')?.ip_address;
+    const marks = readTags(d.tags);
     return {
-      name,
+      name: marks.name ?? d.name,
+      tunnelId: marks.tunnelId,
+      expiresAt: marks.expiresAt,
       id: String(d.id),
       ip,
       region: d.region?.slug,
@@ -234,10 +238,4 @@ class DigitalOceanProvider implements Provider {
       data,
     };
   }
-}
-
-/** The tunnel name from a Droplet's `inletsctl:<name>` tag, else its own name. */
-function tunnelNameOf(d: Droplet): string {
-  const tag = d.tags?.find((t) => t.startsWith(`${SHARED_TAG}:`));
-  return tag ? tag.slice(SHARED_TAG.length + 1) : d.name;
 }

@@ -1,8 +1,9 @@
 /**
  * The Hetzner Cloud provider: one server per tunnel, and optionally one firewall.
  *
- * Everything carries the labels `managed-by=inletsctl` and `inletsctl-name=<name>`, so
- * `delete({ name })` finds it after an interrupted create. Hetzner answers most changes with
+ * Everything carries the labels of providers/shared/marks.ts (`managed-by=inletsctl`,
+ * `inletsctl-name`, `inletsctl-tunnel`): delete and clean-up select by the tunnel label only, so a
+ * server of the same name made by someone else is never touched. Hetzner answers most changes with
  * actions that finish later and may fail on their own: every response is checked, and so is
  * every action it starts (`status` keeps checking them while the server is not running).
  * API reference: https://docs.hetzner.cloud/
@@ -10,18 +11,22 @@
 import { ProviderError } from '../../src/errors.js';
 import type { CreateRequest, Host, HostRef, HostStatus, Provider, ProviderContext } from '../../src/core/provider.js';
 import { RestClient, apiBaseUrl, notRetryable, parseRetryAfter, type CloudErrorInfo } from '../shared/rest-client.js';
+import { LABEL, MANAGED_BY_VALUE, labelsFor, readLabels } from '../shared/marks.js';
+import { refuseUnmarked, requireIdentity } from '../shared/ownership.js';
+import { allPages, itemsOf } from '../shared/pages.js';
 import { HETZNER_API_URL_ENV } from './index.js';
 
 const PROVIDER = 'hetzner';
 const DEFAULT_API_URL = 'https://api.hetzner.cloud/v1';
-export const MANAGED_LABEL = 'managed-by';
-export const MANAGED_VALUE = 'inletsctl';
-export const NAME_LABEL = 'inletsctl-name';
 /** Largest page the API serves. */
 const PAGE_SIZE = 50;
+/** The label selector of everything inletsctl made, and of one tunnel. */
+const OURS = `${LABEL.managedBy}=${MANAGED_BY_VALUE}`;
+const ofTunnel = (tunnelId: string) => `${LABEL.tunnel}=${tunnelId}`;
 
-export function firewallName(name: string): string {
-  return `inletsctl-${name}`;
+/** Firewall names are unique in a project: the tunnel id keeps two same-named tunnels apart. */
+export function firewallName(name: string, tunnelId: string): string {
+  return `inletsctl-${name}-${tunnelId}`;
 }
 
 interface Action {
@@ -99,7 +104,7 @@ class HetznerProvider implements Provider {
   constructor(private readonly api: RestClient) {}
 
   async create(req: CreateRequest): Promise<Host> {
-    const labels = { [MANAGED_LABEL]: MANAGED_VALUE, [NAME_LABEL]: req.name };
+    const labels = labelsFor(req);
     const { body } = await this.api.request<{ server: Server; action: Action; next_actions?: Action[] }>('POST', '/servers', {
       body: {
         name: req.name,
@@ -118,13 +123,13 @@ class HetznerProvider implements Provider {
     const actions = [body.action, ...(body.next_actions ?? [])];
     const failed = actions.find((a) => a.status === 'error');
     if (failed) throw actionFailed(failed, `server ${body.server.id}`);
-    const host = this.toHost(body.server, req.name, { actions: actions.map((a) => a.id).join(',') });
+    const host = this.toHost(body.server, { actions: actions.map((a) => a.id).join(',') });
     if (req.firewall) {
       try {
         const fw = await this.createFirewall(req, body.server.id, labels);
         host.data = { ...host.data, firewallId: String(fw.id) };
       } catch (err) {
-        // The server exists now: the CLI must clean up by name, not repeat the create.
+        // The server exists now: the CLI must clean up by tunnel id, not repeat the create.
         throw notRetryable(err, PROVIDER, `server ${body.server.id} was created but its firewall was not`);
       }
     }
@@ -135,11 +140,11 @@ class HetznerProvider implements Provider {
     let server: Server | undefined;
     if (ref.id) {
       server = (await this.api.request<{ server: Server }>('GET', `/servers/${encodeURIComponent(ref.id)}`)).body?.server;
-    } else {
-      [server] = await this.serversLabelled(`${NAME_LABEL}=${ref.name}`);
+    } else if (ref.tunnelId) {
+      [server] = await this.serversLabelled(ofTunnel(ref.tunnelId));
     }
     if (!server) throw new ProviderError(PROVIDER, 'NOT_FOUND', `no server for tunnel ${ref.name}`);
-    const host = this.toHost(server, ref.name, ref.data);
+    const host = this.toHost(server, ref.data);
     if (host.status !== 'active') {
       // An action that failed explains a server that never starts: report it now, not at the timeout.
       for (const id of (ref.data?.actions ?? '').split(',').filter(Boolean)) {
@@ -153,13 +158,15 @@ class HetznerProvider implements Provider {
   }
 
   async delete(ref: HostRef): Promise<'done' | 'pending'> {
+    requireIdentity(PROVIDER, ref);
     const servers = await this.serversOf(ref);
     for (const s of servers.filter((s) => s.status !== 'deleting')) {
       const res = await this.api.request<{ action?: Action }>('DELETE', `/servers/${s.id}`, { accept: [404] });
       if (res.status !== 404 && res.body?.action?.status === 'error') throw actionFailed(res.body.action, `deleting server ${s.id}`, 'API_UNAVAILABLE');
     }
     if (servers.length > 0) return 'pending'; // next step: confirm they are gone, then the firewall
-    const firewalls = await this.paged<Firewall>('/firewalls', 'firewalls', { label_selector: `${NAME_LABEL}=${ref.name}` });
+    if (!ref.tunnelId) return 'done'; // a host of an older version: its firewall has no tunnel label to go by
+    const firewalls = await this.paged<Firewall>('/firewalls', 'firewalls', { label_selector: ofTunnel(ref.tunnelId) });
     for (const fw of firewalls) {
       await this.api.request('DELETE', `/firewalls/${fw.id}`, { accept: [404] });
     }
@@ -167,19 +174,17 @@ class HetznerProvider implements Provider {
   }
 
   async list(): Promise<Host[]> {
-    const servers = await this.serversLabelled(`${MANAGED_LABEL}=${MANAGED_VALUE}`);
-    return servers.map((s) => this.toHost(s, s.labels?.[NAME_LABEL] ?? s.name));
+    const servers = await this.serversLabelled(OURS);
+    return servers.map((s) => this.toHost(s));
   }
 
-  /** The servers of a tunnel: by its label, plus `ref.id` when it carries our label. */
+  /** The servers of a tunnel: by its tunnel label, plus `ref.id` when it carries our label. */
   private async serversOf(ref: HostRef): Promise<Server[]> {
-    const found = await this.serversLabelled(`${NAME_LABEL}=${ref.name}`);
+    const found = ref.tunnelId ? await this.serversLabelled(ofTunnel(ref.tunnelId)) : [];
     if (ref.id && !found.some((s) => String(s.id) === ref.id)) {
       const res = await this.api.request<{ server: Server }>('GET', `/servers/${encodeURIComponent(ref.id)}`, { accept: [404] });
       const s = res.status === 404 ? undefined : res.body?.server;
-      if (s && s.labels?.[MANAGED_LABEL] !== MANAGED_VALUE) {
-        throw new ProviderError(PROVIDER, 'INVALID', `server ${ref.id} was not created by inletsctl (no ${MANAGED_LABEL}=${MANAGED_VALUE} label); not deleting it`, { retryable: false });
-      }
+      if (s) refuseUnmarked(PROVIDER, `server ${ref.id}`, readLabels(s.labels));
       if (s) found.push(s);
     }
     return found;
@@ -190,30 +195,22 @@ class HetznerProvider implements Provider {
   }
 
   /** Follows `meta.pagination.next_page`. */
-  private async paged<T>(path: string, key: string, query: Record<string, string>): Promise<T[]> {
-    const out: T[] = [];
-    let page = 1;
-    for (let guard = 0; guard < 1000; guard++) {
-      const { body } = await this.api.request<Pagination & Record<string, unknown>>('GET', path, { query: { ...query, page, per_page: PAGE_SIZE } });
-      const items = body?.[key];
-      if (!Array.isArray(items)) throw new ProviderError(PROVIDER, 'API_UNAVAILABLE', `GET ${path} answered without "${key}"`);
-      out.push(...(items as T[]));
-      const next = body.meta?.pagination?.next_page;
-      if (typeof next !== 'number' || next <= page) return out;
-      page = next;
-    }
-    throw new ProviderError(PROVIDER, 'API_UNAVAILABLE', `GET ${path}: too many pages`);
+  private paged<T>(path: string, key: string, query: Record<string, string>): Promise<T[]> {
+    return allPages<T, number>(PROVIDER, `GET ${path}`, 1, async (page) => {
+      const { body } = await this.api.request<Pagination>('GET', path, { query: { ...query, page, per_page: PAGE_SIZE } });
+      const next = body?.meta?.pagination?.next_page;
+      return { items: itemsOf<T>(PROVIDER, `GET ${path}`, body, key), next: typeof next === 'number' && next > page ? next : undefined };
+    });
   }
 
   private async createFirewall(req: CreateRequest, serverId: number, labels: Record<string, string>): Promise<Firewall> {
-    const ports = [req.controlPort, ...req.ports.filter((p) => p !== req.controlPort)];
     const { body } = await this.api.request<{ firewall: Firewall; actions?: Action[] }>('POST', '/firewalls', {
       body: {
-        name: firewallName(req.name),
+        name: firewallName(req.name, req.tunnelId),
         labels,
         // Only inbound rules: with no outbound rule Hetzner allows all outbound traffic, which the
         // VM needs to install Node at boot.
-        rules: ports.map((p) => ({
+        rules: req.openPorts.map((p) => ({
           direction: 'in',
           protocol: 'tcp',
           port: String(p),
@@ -229,9 +226,12 @@ class HetznerProvider implements Provider {
     return body.firewall;
   }
 
-  private toHost(s: Server, name: string, data?: Record<string, string>): Host {
+  private toHost(s: Server, data?: Record<string, string>): Host {
+    const marks = readLabels(s.labels);
     return {
-      name,
+      name: marks.name ?? s.name,
+      tunnelId: marks.tunnelId,
+      expiresAt: marks.expiresAt,
       id: String(s.id),
       ip: s.public_net?.ipv4?.ip ?? undefined,
       region: s.datacenter?.location?.name,

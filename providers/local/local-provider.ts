@@ -12,6 +12,7 @@ import type { Host, HostRef, Provider, ProviderContext, CreateRequest } from '..
 import { bootUserData } from '../../src/core/user-data/boot-user-data.js';
 import { bootLogTail, isBootedProcessAlive, readBootRecord, stopBootedNode } from '../../src/core/user-data/booted-process.js';
 import { writeFileAtomic } from '../../src/util/atomic-file.js';
+import { requireIdentity } from '../shared/ownership.js';
 import { localDescription } from './description.js';
 
 const NAME = 'local';
@@ -23,6 +24,9 @@ const LAST = 254;
 interface HostFile {
   id: string;
   name: string;
+  /** The marks (absent in nodes made before v2). */
+  tunnelId?: string;
+  expiresAt?: string;
   ip: string;
   region: string;
   createdAt: string;
@@ -53,7 +57,7 @@ class LocalProvider implements Provider {
     let ip: string | undefined;
     try {
       ip = await this.claimAddress(req.name, req.controlPort);
-      const host: HostFile = { id: req.name, name: req.name, ip, region: req.region, createdAt: new Date().toISOString() };
+      const host: HostFile = { id: req.name, name: req.name, tunnelId: req.tunnelId, expiresAt: req.expiresAt, ip, region: req.region, createdAt: new Date().toISOString() };
       await writeFileAtomic(join(dir, HOST_FILE), JSON.stringify(host, null, 2) + '\n');
       await bootUserData(req.userData, { address: ip, rootDir: join(dir, 'root') });
       return { ...host, status: 'provisioning', providerStatus: 'booting' };
@@ -66,19 +70,24 @@ class LocalProvider implements Provider {
   }
 
   async status(ref: HostRef): Promise<Host> {
-    const dir = this.find(ref);
+    const [dir] = this.find(ref);
     if (!dir) throw new ProviderError(NAME, 'NOT_FOUND', `no local exit node ${describe(ref)}`);
     return this.hostIn(dir);
   }
 
   async delete(ref: HostRef): Promise<'done' | 'pending'> {
-    const dir = this.find(ref);
-    if (!dir) return 'done';
-    if ((await stopBootedNode(join(dir, 'root'))) === 'stopping') return 'pending';
-    const host = readHostFile(dir);
-    rmSync(dir, { recursive: true, force: true });
-    if (host) this.releaseAddress(host.ip);
-    return 'done';
+    requireIdentity(NAME, ref);
+    let pending = false;
+    for (const dir of this.find(ref)) {
+      if ((await stopBootedNode(join(dir, 'root'))) === 'stopping') {
+        pending = true;
+        continue;
+      }
+      const host = readHostFile(dir);
+      rmSync(dir, { recursive: true, force: true });
+      if (host) this.releaseAddress(host.ip);
+    }
+    return pending ? 'pending' : 'done';
   }
 
   async list(): Promise<Host[]> {
@@ -107,15 +116,15 @@ class LocalProvider implements Provider {
     return { ...host, status: 'error', providerStatus: `the tunnel server exited; last lines of ${record.logFile}:\n${tail}` };
   }
 
-  /** The node's directory, by name first, else by id or IP. */
-  private find(ref: HostRef): string | undefined {
-    if (ref.name && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(ref.name) && readHostFile(join(this.base, ref.name))) return join(this.base, ref.name);
-    if (!existsSync(this.base)) return undefined;
+  /** The directories of the node with id `ref.id` and of nodes carrying `ref.tunnelId`; never by name. */
+  private find(ref: HostRef): string[] {
+    if (!existsSync(this.base)) return [];
+    const found: string[] = [];
     for (const entry of readdirSync(this.base)) {
       const file = entry.startsWith('.') ? undefined : readHostFile(join(this.base, entry));
-      if (file && ((ref.id && file.id === ref.id) || (ref.ip && file.ip === ref.ip))) return join(this.base, entry);
+      if (file && ((ref.id && file.id === ref.id) || (ref.tunnelId && file.tunnelId === ref.tunnelId))) found.push(join(this.base, entry));
     }
-    return undefined;
+    return found;
   }
 
   /**
@@ -184,6 +193,6 @@ function portIsFree(ip: string, port: number): Promise<boolean | 'unavailable'> 
 }
 
 function describe(ref: HostRef): string {
-  return [ref.name && `named "${ref.name}"`, ref.id && `with id ${ref.id}`, ref.ip && `at ${ref.ip}`].filter(Boolean).join(' or ');
+  return [ref.id && `with id ${ref.id}`, ref.tunnelId && `with tunnel id ${ref.tunnelId}`].filter(Boolean).join(' or ') || `for "${ref.name}"`;
 }
 

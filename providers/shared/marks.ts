@@ -72,6 +72,11 @@ export function tagsFor(req: Marked): string[] {
   return tags;
 }
 
+/** The flat tag of a tunnel's name (shared by every tunnel of that name: never an identity). */
+export function nameTag(name: string): string {
+  return NAME_PREFIX + name;
+}
+
 /** The flat tag that names one tunnel id (for clouds that filter by tag). */
 export function tunnelTag(tunnelId: string): string {
   return TUNNEL_PREFIX + tunnelId;

@@ -142,12 +142,14 @@ export function apiBaseUrl(override: string | undefined, envName: string, fallba
 /**
  * Marks an error as final: used once a create has made something, because repeating the whole
  * create then would make a second VM (the CLI repeats a create only when told RATE_LIMITED).
+ * The original error is NOT kept as `cause`: a refused connection in the cause chain tells core
+ * "nothing was made" (src/core/reachability.ts), which is no longer true here.
  */
 export function notRetryable(err: unknown, provider: string, context: string): ProviderError {
   if (err instanceof ProviderError) {
-    return new ProviderError(err.provider, err.code as ProviderErrorCode, `${context}: ${err.message}`, { status: err.status, retryable: false, cause: err });
+    return new ProviderError(err.provider, err.code as ProviderErrorCode, `${context}: ${err.message}`, { status: err.status, retryable: false });
   }
-  return new ProviderError(provider, 'API_UNAVAILABLE', `${context}: ${err instanceof Error ? err.message : String(err)}`, { retryable: false, cause: err });
+  return new ProviderError(provider, 'API_UNAVAILABLE', `${context}: ${err instanceof Error ? err.message : String(err)}`, { retryable: false });
 }
 
 function describeNetworkError(err: unknown): string {

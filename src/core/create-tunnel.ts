@@ -3,8 +3,10 @@
  * the provider for a VM, wait until it is active, wait until the tunnel server answers, and on any
  * failure after the provider was called, delete everything again (unless told to keep it).
  *
- * The state record is written BEFORE provider.create, so an interrupted run can always be cleaned
- * up with `inletsctl delete NAME`: providers tag everything with the name.
+ * Before anything is made, the provider's list is asked whether a host of that name (with our mark)
+ * exists already: then create refuses. The state record is written BEFORE provider.create, with the
+ * tunnel id every resource will carry, so an interrupted run can always be cleaned up with
+ * `inletsctl delete NAME`, which removes only what carries that tunnel id.
  */
 import { randomBytes } from 'node:crypto';
 import { CodedError, ProviderError, UsageError, type ProviderErrorCode } from '../errors.js';
@@ -12,6 +14,7 @@ import { generateSelfSigned } from '../engine/tls/self-signed.js';
 import { checkUserDataSize, renderUserData } from './user-data/render.js';
 import { deleteCommandFor } from './connection-info.js';
 import { deleteHost } from './delete-tunnel.js';
+import { cannotHaveReachedCloud } from './reachability.js';
 import { asProviderError, formatDuration, poll, retryCall } from './poller.js';
 import type { Progress } from './progress.js';
 import type { CreateRequest, Host, HostRef, Provider, ProviderDescription } from './provider.js';
@@ -100,8 +103,12 @@ export interface CreateOptions {
   pollMs: number;
   /** Limit for the VM to become active and the tunnel to answer, together, in milliseconds. */
   timeoutMs: number;
-  /** Limit for deleting after a failure, in milliseconds. Default 10 minutes. */
+  /** Limit for deleting after a failure, in milliseconds (`--cleanup-timeout`). Default 2 minutes. */
   cleanupTimeoutMs?: number;
+  /** Limit for the name check (the provider's list) before anything is made, in ms. Default 20 s. */
+  nameCheckTimeoutMs?: number;
+  /** Called when clean-up starts (the CLI then lets the next signal stop clean-up). */
+  onCleanup?: () => void;
   keepOnFailure: boolean;
   /** Aborted on the first Ctrl-C / SIGTERM: stop waiting and clean up. */
   signal: AbortSignal;
@@ -138,7 +145,8 @@ export async function createTunnel(plan: TunnelPlan, provider: Provider, store: 
   const { record, request } = plan;
   const providerName = record.provider;
   const started = Date.now();
-  let ref: HostRef = { name: record.name, region: record.region };
+  let ref: HostRef = { name: record.name, tunnelId: record.tunnelId, region: record.region };
+  await refuseTakenName(provider, providerName, record.name, progress, options);
   let phase = 'recording the tunnel in state';
   let createCalled = false;
   await store.insert(record);
@@ -202,12 +210,46 @@ export async function createTunnel(plan: TunnelPlan, provider: Provider, store: 
     return { record: ready, server, check, timings: { apiMs, activeMs, readyMs, testMs, totalMs: Date.now() - started } };
   } catch (err) {
     progress.fail(`Failed while ${phase}`);
-    if (!createCalled) {
+    // A create that never reached the cloud made nothing: forget the record, wait for nothing.
+    if (!createCalled || (ref.id === undefined && cannotHaveReachedCloud(err))) {
       await store.remove(record.name);
-      throw err;
+      throw createCalled ? withNote(err, `create failed while ${phase}: ${messageOf(err)}. The request never reached ${providerName}: nothing was created.`) : err;
     }
     throw await cleanUpAfterFailure(err, phase, ref, provider, store, progress, options);
   }
+}
+
+/** Default limit of the name check, in milliseconds. */
+const NAME_CHECK_TIMEOUT_MS = 20_000;
+
+/**
+ * Refuses a name the provider already has (a host with our mark and that name), before anything
+ * is made or written. An API that cannot be reached fails at once (nothing to retry for).
+ * @throws UsageError `NAME_TAKEN` naming the existing host(s)
+ */
+async function refuseTakenName(provider: Provider, providerName: string, name: string, progress: Progress, options: CreateOptions): Promise<void> {
+  progress.start(`Checking that ${providerName} has no tunnel named ${name}`);
+  let hosts: Host[];
+  try {
+    hosts = await retryCall(() => provider.list(), {
+      what: `${providerName} to list its hosts`,
+      timeoutMs: Math.min(options.nameCheckTimeoutMs ?? NAME_CHECK_TIMEOUT_MS, options.timeoutMs),
+      intervalMs: options.pollMs,
+      signal: options.signal,
+      abortInFlight: true,
+      retryIf: (err) => !cannotHaveReachedCloud(err),
+    });
+  } catch (err) {
+    progress.fail(`Could not ask ${providerName} for its hosts`);
+    throw err;
+  }
+  const taken = hosts.filter((h) => h.name === name);
+  if (taken.length) {
+    progress.fail(`${providerName} has a tunnel named ${name} already`);
+    const which = taken.map((h) => `id ${h.id}, ${h.providerStatus ?? h.status}${h.ip ? `, ${h.ip}` : ''}`).join('; ');
+    throw new UsageError(`${providerName} already has a host named "${name}" made by inletsctl (${which}); nothing was created: choose another name, or delete it with: inletsctl delete --id ${taken[0].id} --provider ${providerName}`, 'NAME_TAKEN');
+  }
+  progress.succeed(`The name ${name} is free at ${providerName}`);
 }
 
 /** How long a new VM may be unknown to the status API before that counts as a failure, in ms. */
@@ -242,6 +284,9 @@ async function waitActive(provider: Provider, providerName: string, ref: () => H
   );
 }
 
+/** Default limit of the clean-up after a failed create (`--cleanup-timeout`), in milliseconds. */
+export const CLEANUP_TIMEOUT_MS = 2 * 60_000;
+
 /** Deletes what create made (or keeps it), and returns the error to throw. */
 async function cleanUpAfterFailure(
   err: unknown,
@@ -257,14 +302,18 @@ async function cleanUpAfterFailure(
     await store.patch(name, { status: 'failed' }).catch(() => undefined);
     return withNote(err, `create failed while ${phase}: ${messageOf(err)}. Kept because of --keep-on-failure; delete it with: ${deleteCommandFor(name)}`);
   }
-  progress.start(`Deleting everything created for ${name}`);
+  const limitMs = options.cleanupTimeoutMs ?? CLEANUP_TIMEOUT_MS;
+  options.onCleanup?.();
+  progress.start(`Deleting everything created for ${name} (tunnel id ${ref.tunnelId ?? 'none'}; at most ${formatDuration(limitMs)}, Ctrl-C stops)`);
+  const cleanupStarted = Date.now();
   try {
     await store.patch(name, { status: 'deleting' });
     await deleteHost(provider, ref, {
       intervalMs: options.pollMs,
-      timeoutMs: options.cleanupTimeoutMs ?? 10 * 60_000,
+      timeoutMs: limitMs,
       signal: options.cleanupSignal,
-      onWait: ({ detail, delayMs }) => progress.update(`${detail ?? 'not yet'}; next check in ${formatDuration(delayMs)}`),
+      onWait: ({ detail, delayMs }) =>
+        progress.update(`${detail ?? 'not yet'}; ${formatDuration(Date.now() - cleanupStarted)} of at most ${formatDuration(limitMs)}; next check in ${formatDuration(delayMs)}`),
     });
     await store.remove(name);
     progress.succeed(`Deleted everything created for ${name}`);
@@ -282,6 +331,8 @@ async function cleanUpAfterFailure(
 function mergeRef(ref: HostRef, host: Partial<Host>): HostRef {
   return {
     name: ref.name,
+    // The tunnel id is ours, made at plan time: what the cloud reports never replaces it.
+    tunnelId: ref.tunnelId,
     id: host.id ?? ref.id,
     ip: host.ip ?? ref.ip,
     region: host.region ?? ref.region,

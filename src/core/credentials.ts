@@ -6,7 +6,10 @@
  * secret flag only, the first non-empty environment variable of `spec.env`, in order. Values are
  * never logged and never put in messages; messages name flags, files and variables only.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { CredentialSpec } from './provider.js';
 
@@ -62,15 +65,40 @@ export async function resolveCredentials(
  * `--access-token, --access-token-file or $DIGITALOCEAN_TOKEN (create a token under API → Tokens)`.
  */
 export function describeCredential(spec: CredentialSpec): string {
-  const ways = [...spec.flags.map((f) => `--${f}`), ...spec.env.map((e) => `$${e}`)];
+  const alt = spec.alternatives;
+  const ways = [...spec.flags.map((f) => `--${f}`), ...spec.env.map((e) => `$${e}`), ...(alt?.env ?? []).map((e) => `$${e}`), ...(alt?.files ?? [])];
   const list = ways.length > 1 ? `${ways.slice(0, -1).join(', ')} or ${ways[ways.length - 1]}` : ways.join('');
   return spec.howTo ? `${list} (${spec.howTo})` : list;
 }
 
-/** True when the provider needs a credential and none was found. */
-export function credentialMissing(spec: CredentialSpec, resolved: ResolvedCredentials): boolean {
+/**
+ * True when the provider needs a credential and none was found: not by its flags and variables,
+ * nor in the SDK's own places (`spec.alternatives`, checked for presence only).
+ */
+export function credentialMissing(spec: CredentialSpec, resolved: ResolvedCredentials, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (!spec.required) return false;
   const primary = secretFlags(spec)[0];
-  return spec.required && primary !== undefined && resolved.values[primary] === undefined;
+  if (primary !== undefined && resolved.values[primary] !== undefined) return false;
+  if (primary === undefined && !spec.alternatives) return false;
+  const alt = spec.alternatives;
+  if (alt?.env?.some((name) => nonEmpty(env[name]) !== undefined)) return false;
+  const home = env.HOME ?? env.USERPROFILE ?? homedir();
+  if (alt?.files?.some((f) => existsSync(f.startsWith('~/') ? join(home, f.slice(2)) : f))) return false;
+  return true;
+}
+
+/**
+ * Refuses two sources for one secret (`--access-token` with `--access-token-file`): which one
+ * wins would be a guess.
+ * @throws UsageError `CONFLICTING_CREDENTIALS`
+ */
+export function refuseConflictingCredentials(spec: CredentialSpec, args: Record<string, unknown>): void {
+  for (const flag of secretFlags(spec)) {
+    const file = `${flag}-file`;
+    if (spec.flags.includes(file) && nonEmpty(args[flag]) !== undefined && nonEmpty(args[file]) !== undefined) {
+      throw new UsageError(`give --${flag} or --${file}, not both`, 'CONFLICTING_CREDENTIALS');
+    }
+  }
 }
 
 async function readSecretFile(path: string, flag: string): Promise<string> {

@@ -1,8 +1,11 @@
 /**
- * Deleting: find what to delete (by name from state, or by id or IP through the provider's list),
- * then call provider.delete through the shared poller until it answers 'done'.
+ * Deleting: find what to delete (by name from state; by id through the provider's status, which
+ * reads the instance's marks; by name or IP through the provider's list), then call
+ * provider.delete through the shared poller until it answers 'done'. What is deleted is always
+ * an instance id and a tunnel id, never a name: see the contract in provider.ts.
  */
-import { CodedError } from '../errors.js';
+import { CodedError, UsageError } from '../errors.js';
+import { cannotHaveReachedCloud } from './reachability.js';
 import { asProviderError, poll, retryCall, type PollOptions } from './poller.js';
 import type { Host, HostRef, Provider } from './provider.js';
 import type { TunnelRecord } from './state-store.js';
@@ -32,7 +35,15 @@ export async function deleteHost(provider: Provider, ref: HostRef, options: Dele
         throw err;
       }
     },
-    { what: `"${ref.name}" to be deleted`, intervalMs: options.intervalMs, timeoutMs: options.timeoutMs, signal: options.signal, onWait: options.onWait },
+    {
+      what: `"${ref.name}" to be deleted`,
+      intervalMs: options.intervalMs,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      // A hung delete call must not hold up a Ctrl-C or the limit: deleting again is safe.
+      abortInFlight: true,
+      onWait: options.onWait,
+    },
   );
 }
 
@@ -59,17 +70,40 @@ export function findInState(records: TunnelRecord[], target: DeleteTarget, provi
   );
 }
 
+/** Default limit for finding a host at the provider (`list` and lookups of `delete`), in ms. */
+export const LOOKUP_TIMEOUT_MS = 20_000;
+
 /**
- * Finds the target among the hosts the provider reports (by tag or label).
- * @throws CodedError `NOT_FOUND` when none matches; `AMBIGUOUS` when several do.
+ * Finds the target at the provider: an id through `status` (so its own marks give the tunnel id),
+ * a name or IP through `list`.
+ * @returns the ref to delete: exactly that instance and what carries its tunnel id
+ * @throws CodedError `NOT_FOUND` when nothing matches; UsageError `AMBIGUOUS` (exit 2) listing ids
+ *   and states when several hosts match a name or IP
  */
-export async function findInProvider(provider: Provider, providerName: string, target: DeleteTarget, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Host> {
-  const hosts = await retryCall(() => provider.list(), { what: `${providerName} to list its hosts`, timeoutMs: options.timeoutMs, signal: options.signal });
-  const matches = hosts.filter(
-    (h) => (target.name !== undefined && h.name === target.name) || (target.id !== undefined && h.id === target.id) || (target.ip !== undefined && h.ip === target.ip),
-  );
-  const what = target.name !== undefined ? `named "${target.name}"` : target.id !== undefined ? `with id ${target.id}` : `with IP ${target.ip}`;
+export async function findInProvider(provider: Provider, providerName: string, target: DeleteTarget, options: { timeoutMs: number; signal?: AbortSignal }): Promise<HostRef> {
+  const call = { timeoutMs: options.timeoutMs, signal: options.signal, abortInFlight: true, retryIf: (err: { code: string }) => err.code !== 'NOT_FOUND' && !cannotHaveReachedCloud(err) };
+  if (target.id !== undefined) {
+    let host: Host;
+    try {
+      host = await retryCall(() => provider.status({ name: target.id!, id: target.id }), { ...call, what: `${providerName} to look up id ${target.id}` });
+    } catch (err) {
+      if (asProviderError(err)?.code === 'NOT_FOUND') throw new CodedError('NOT_FOUND', `no host with id ${target.id} in state or at ${providerName}`);
+      throw err;
+    }
+    return refOfHost(host);
+  }
+  const hosts = await retryCall(() => provider.list(), { ...call, what: `${providerName} to list its hosts` });
+  const matches = hosts.filter((h) => (target.name !== undefined && h.name === target.name) || (target.ip !== undefined && h.ip === target.ip));
+  const what = target.name !== undefined ? `named "${target.name}"` : `with IP ${target.ip}`;
   if (matches.length === 0) throw new CodedError('NOT_FOUND', `no tunnel ${what} in state or at ${providerName}`);
-  if (matches.length > 1) throw new CodedError('AMBIGUOUS', `${matches.length} hosts at ${providerName} match ${what}: ${matches.map((h) => h.id).join(', ')}; delete by --id`);
-  return matches[0];
+  if (matches.length > 1) {
+    const rows = matches.map((h) => `  --id ${h.id}  (${h.providerStatus ?? h.status}${h.ip ? `, ${h.ip}` : ''}${h.createdAt ? `, created ${h.createdAt}` : ''})`).join('\n');
+    throw new UsageError(`${matches.length} hosts at ${providerName} are ${what}, and no state record says which is meant; nothing was deleted. Choose one with --id:\n${rows}`, 'AMBIGUOUS');
+  }
+  return refOfHost(matches[0]);
+}
+
+/** What to delete for a host the provider reported: its id and the tunnel id of its marks. */
+export function refOfHost(host: Host): HostRef {
+  return { name: host.name, tunnelId: host.tunnelId, id: host.id, ip: host.ip, region: host.region, data: host.data };
 }

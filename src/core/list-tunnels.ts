@@ -14,6 +14,10 @@ export type Drift = 'ok' | 'missing' | 'untracked' | 'unknown';
 
 export interface ListRow {
   name: string;
+  /** The tunnel id, from state or from the host's marks (absent for hosts of older versions). */
+  tunnelId?: string;
+  /** The expiry from the host's marks (`create --ttl`), ISO 8601. */
+  expiresAt?: string;
   provider: string;
   region?: string;
   id?: string;
@@ -32,32 +36,39 @@ export type ProviderListing = { hosts: Host[] } | { error: string };
 
 /**
  * Joins records with listings (by provider name). A record matches a host by id when both have
- * one, else by name. Rows keep state order, then untracked hosts.
+ * one, else by tunnel id; by name only when the record has neither (a record of an older version
+ * interrupted before its id was known). Rows keep state order, then untracked hosts.
  */
 export function joinListings(records: TunnelRecord[], listings: Map<string, ProviderListing>): ListRow[] {
   const rows: ListRow[] = [];
   const claimed = new Set<Host>();
   for (const r of records) {
     const listing = listings.get(r.provider);
-    const base: ListRow = { name: r.name, provider: r.provider, region: r.region, id: r.id, ip: r.ip, state: r.status, createdAt: r.createdAt, drift: 'unknown' };
+    const base: ListRow = { name: r.name, tunnelId: r.tunnelId, provider: r.provider, region: r.region, id: r.id, ip: r.ip, state: r.status, createdAt: r.createdAt, drift: 'unknown' };
     if (!listing || 'error' in listing) {
       rows.push(base);
       continue;
     }
-    const host = listing.hosts.find((h) => !claimed.has(h) && (r.id && h.id ? h.id === r.id : h.name === r.name));
+    const host = listing.hosts.find((h) => !claimed.has(h) && matches(r, h));
     if (!host) {
       rows.push({ ...base, drift: 'missing' });
       continue;
     }
     claimed.add(host);
-    rows.push({ ...base, id: host.id, ip: host.ip ?? r.ip, cloud: host.status, cloudStatus: host.providerStatus, drift: 'ok' });
+    rows.push({ ...base, id: host.id, ip: host.ip ?? r.ip, expiresAt: host.expiresAt, cloud: host.status, cloudStatus: host.providerStatus, drift: 'ok' });
   }
   for (const [provider, listing] of listings) {
     if ('error' in listing) continue;
     for (const h of listing.hosts) {
       if (claimed.has(h)) continue;
-      rows.push({ name: h.name, provider, region: h.region, id: h.id, ip: h.ip, cloud: h.status, cloudStatus: h.providerStatus, createdAt: h.createdAt, drift: 'untracked' });
+      rows.push({ name: h.name, tunnelId: h.tunnelId, expiresAt: h.expiresAt, provider, region: h.region, id: h.id, ip: h.ip, cloud: h.status, cloudStatus: h.providerStatus, createdAt: h.createdAt, drift: 'untracked' });
     }
   }
   return rows;
+}
+
+function matches(r: TunnelRecord, h: Host): boolean {
+  if (r.id && h.id) return h.id === r.id;
+  if (r.tunnelId) return h.tunnelId === r.tunnelId;
+  return h.name === r.name;
 }

@@ -24,6 +24,12 @@ export interface PollOptions {
   factor?: number;
   /** Stops the wait; the promise rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Also stop an attempt in flight when the signal aborts or the deadline passes (the call goes on
+   * in the background; its answer is ignored). For reads and deletes, which are safe to abandon;
+   * never for create, whose answer holds the id of what it made. Default false.
+   */
+  abortInFlight?: boolean;
   /** Called before each sleep (for progress and tests): attempt number from 1, the delay, and why. */
   onWait?: (info: { attempt: number; delayMs: number; detail?: string; error?: unknown }) => void;
   /** Clock and sleep, replaceable in tests. */
@@ -53,7 +59,7 @@ export async function poll<T>(attempt: (n: number) => Promise<PollStep<T>>, opti
     let delay = interval;
     let error: unknown;
     try {
-      const step = await attempt(n);
+      const step = options.abortInFlight ? await bounded(attempt(n), deadline - now(), options) : await attempt(n);
       if (step.done) return step.value;
       lastDetail = step.detail;
     } catch (err) {
@@ -77,6 +83,37 @@ export async function poll<T>(attempt: (n: number) => Promise<PollStep<T>>, opti
     await sleep(wait, options.signal);
     interval = Math.min(interval * factor, maxInterval);
   }
+}
+
+/** `work`, unless the signal aborts or `ms` pass first (then a TIMEOUT naming `what`). */
+function bounded<T>(work: Promise<T>, ms: number, options: PollOptions): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const signal = options.signal;
+    if (signal?.aborted) return reject(abortReason(signal));
+    const timer = setTimeout(() => {
+      finish();
+      reject(new CodedError('TIMEOUT', `gave up waiting for ${options.what} after ${formatDuration(options.timeoutMs)} (a call was still in flight)`));
+    }, Math.max(ms, 0));
+    const onAbort = () => {
+      finish();
+      reject(abortReason(signal!));
+    };
+    const finish = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        finish();
+        resolve(v);
+      },
+      (err: unknown) => {
+        finish();
+        reject(err);
+      },
+    );
+  });
 }
 
 /**

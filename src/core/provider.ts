@@ -79,7 +79,13 @@ export interface CreateRequest {
 }
 
 export interface Provider {
-  /** Starts creating; returns as soon as the cloud accepted (never waits for the VM). */
+  /**
+   * Starts creating; returns as soon as the cloud accepted (never waits for the VM). When a call
+   * never reached the cloud (connection refused, DNS failure), keep the system error in the
+   * `cause` chain: core then knows nothing was made (src/core/reachability.ts). Once something was
+   * made, a later failure must NOT carry such a cause (see providers/shared/rest-client.ts
+   * `notRetryable`), or core would skip the clean-up.
+   */
   create(req: CreateRequest): Promise<Host>;
   /**
    * The host's state, read from the cloud alone (by `ref.id`, else by `ref.tunnelId`). Changes
@@ -104,7 +110,19 @@ export interface CredentialSpec {
   env: string[];
   /** One line: how to get this credential in the cloud's console. */
   howTo: string;
+  /**
+   * Whether the provider cannot work without a credential. When true and none of the flags, `env`
+   * or `alternatives` supplies one, inletsctl asks on a terminal and otherwise stops with a usage
+   * error (exit 2) before any work.
+   */
   required: boolean;
+  /**
+   * Other places the cloud's own SDK finds credentials (a credential chain), checked only for
+   * presence so a missing credential is a usage error before any work, not a failed create:
+   * environment variables (any one set counts) and files (`~/` is the home directory; any one
+   * that exists counts), for example `~/.aws/credentials` or the gcloud ADC file.
+   */
+  alternatives?: { env?: string[]; files?: string[] };
 }
 
 export interface ExtraFlag {
@@ -129,8 +147,17 @@ export interface ProviderDescription {
     /** Estimated monthly cost of the default plan, in US dollars. */
     monthlyUsd: number;
   };
-  /** Regions offered when prompting on a TTY; the first is the default. */
+  /**
+   * Regions offered when prompting on a TTY; the first is the default. When not empty, `create
+   * --region` must be one of them (a usage error otherwise, before any work): list every region
+   * the provider supports.
+   */
   regions: string[];
+  /**
+   * Whether `--zone` means something for this provider. Default: whether `defaults.zone` is set.
+   * A provider that derives its zone from the region (GCE: `<region>-b`) sets this to true.
+   */
+  zones?: boolean;
   credentials: CredentialSpec;
   /** Provider-specific flags (`--vpc-id`, `--subscription-id`…). */
   extraFlags: Record<string, ExtraFlag>;

@@ -25,8 +25,8 @@ try {
       ports: [],
       firewall: false,
     });
-  } else if (op === 'status') result = await provider.status({ name });
-  else if (op === 'delete') result = await provider.delete({ name });
+  } else if (op === 'status') result = await provider.status({ name, id: name }); // a local node's id is its name
+  else if (op === 'delete') result = await provider.delete({ name, id: name });
   else if (op === 'list') result = await provider.list();
   else throw new Error(`unknown op ${op}`);
   process.stdout.write(JSON.stringify({ result }));

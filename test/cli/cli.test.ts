@@ -203,7 +203,7 @@ describe('create, list and delete with the fake provider', () => {
     expect(r.stdout).toMatch(new RegExp(`inlets tcp client --url wss://${ip.replace(/\./g, '\\.')}:8123 --token-env INLETS_TOKEN --tls-pin sha256:[0-9a-f]{64} --upstream 127\\.0\\.0\\.1 --port 8080`));
     expect(r.stdout).toContain('inletsctl delete text-one');
     expect(r.stdout).toMatch(/in [\d.]+ m?s: API .*, VM active .*, tunnel ready /);
-    expect((await fakeCloud(sb.cloudDir)).firewalls).toEqual(['fw-text-one']);
+    expect((await fakeCloud(sb.cloudDir)).firewalls).toEqual([expect.stringMatching(/^fw-text-one-[0-9a-f]{12}$/)]);
     expect((await stateRecords(sb.configDir))[0].options).toEqual({ 'fake-flavour': 'spicy' });
 
     const del = await runCli(['delete', 'text-one', '--yes', '--poll', '200ms'], sb.env);
@@ -219,7 +219,7 @@ describe('create, list and delete with the fake provider', () => {
     // Forget it in state, and record one the cloud never had.
     const statePath = join(sb.configDir, 'tunnels.json');
     const state = JSON.parse(await readFile(statePath, 'utf8'));
-    state.tunnels = [{ ...state.tunnels[0], name: 'ghost', id: '99', ip: '127.77.0.1' }];
+    state.tunnels = [{ ...state.tunnels[0], name: 'ghost', tunnelId: 'aaaaaaaaaaaa', id: '99', ip: '127.77.0.1' }];
     await writeFile(statePath, JSON.stringify(state));
 
     const list = JSON.parse((await runCli(['list', '--json', '--provider', 'fake'], sb.env)).stdout);

@@ -156,8 +156,8 @@ describe('create cleans up when interrupted', () => {
   }
 });
 
-describe('a second interrupt during cleanup', () => {
-  it('stops cleaning up, keeps the record as failed and prints the delete command', async () => {
+describe('an interrupt during cleanup', () => {
+  it('a second signal stops cleaning up, keeps the record as failed and prints the delete command', async () => {
     const sb = await sandbox('never-active,delete-pending');
     // --poll 2s keeps the clean-up (two 'pending' answers) open for seconds: time for the second signal.
     const child = startCli([...base('twice', '2s'), '--timeout', '5m'], sb.env);
@@ -167,7 +167,7 @@ describe('a second interrupt during cleanup', () => {
     child.kill('SIGINT');
     const r = await child.done;
     expect(r.code).toBe(130);
-    expect(r.stderr).toContain('Cleaning up failed too (interrupted by SIGINT twice); the tunnel is kept in state: delete it with: inletsctl delete twice');
+    expect(r.stderr).toContain('Cleaning up failed too (clean-up interrupted by SIGINT); the tunnel is kept in state: delete it with: inletsctl delete twice');
     expect(await stateRecords(sb.configDir)).toEqual([expect.objectContaining({ name: 'twice', status: 'failed' })]);
     // The printed command finishes the job.
     const del = await runCli(['delete', 'twice', '--yes', '--poll', '200ms'], sb.env);

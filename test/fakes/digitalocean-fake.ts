@@ -188,6 +188,8 @@ export class DigitalOceanFake extends FakeCloudServer {
       }
       case 'firewalls_delete':
         return this.firewalls.delete(params.firewall_id) ? { status: 204 } : this.notFound();
+      case 'tags_list':
+        return this.page(req.query, 'tags', [...this.tags].sort(), '/v2/tags', (name) => this.tagJson(name));
       case 'tags_get': {
         const name = params.tag_id;
         if (!this.tags.has(name)) return this.notFound();

@@ -47,7 +47,7 @@ export interface FakeEntry {
 export const fakes: FakeEntry[] = [
   {
     provider: 'digitalocean',
-    operations: ['droplets_create', 'firewalls_create', 'droplets_get', 'droplets_list', 'droplets_destroy', 'firewalls_list', 'firewalls_delete', 'tags_get', 'tags_delete'],
+    operations: ['droplets_create', 'firewalls_create', 'droplets_get', 'droplets_list', 'droplets_destroy', 'firewalls_list', 'firewalls_delete', 'tags_list', 'tags_delete'],
     creatingOps: ['droplets_create', 'firewalls_create'],
     createOp: 'droplets_create',
     statusOp: 'droplets_get',

@@ -43,38 +43,57 @@ async function start(options: ConstructorParameters<typeof DigitalOceanFake>[0] 
 describe('digitalocean provider', () => {
   it('creates a droplet with a firewall, sees it active, lists it across pages, and deletes everything', async () => {
     const provider = await start({ maxPerPage: 1, foreignDroplets: 3, activeAfterPolls: 3 });
-    const created = await provider.create(request('inlets-brave-otter-0001', { firewall: true, ports: [8080, 2222] }));
-    expect(created).toMatchObject({ name: 'inlets-brave-otter-0001', status: 'provisioning', providerStatus: 'new', region: 'lon1' });
+    const first = request('inlets-brave-otter-0001', { firewall: true, ports: [2222, 8080], openPorts: [2222, 8080, 8123] });
+    const created = await provider.create(first);
+    expect(created).toMatchObject({ name: 'inlets-brave-otter-0001', tunnelId: first.tunnelId, status: 'provisioning', providerStatus: 'new', region: 'lon1' });
     expect(created.ip).toBeUndefined();
     expect(created.data?.firewallId).toBeTruthy();
 
     const active = await waitActive(provider, created);
     expect(active.ip).toMatch(/^127\.0\.\d+\.\d+$/);
 
-    await provider.create(request('inlets-calm-yak-0002'));
+    const second = request('inlets-calm-yak-0002', { expiresAt: '2030-01-01T00:00:00.000Z' });
+    await provider.create(second);
     const listed = await provider.list();
     expect(listed.map((h) => h.name).sort()).toEqual(['inlets-brave-otter-0001', 'inlets-calm-yak-0002']);
-    expect(listed.find((h) => h.id === created.id)?.ip).toBe(active.ip);
+    expect(listed.find((h) => h.id === created.id)).toMatchObject({ ip: active.ip, tunnelId: first.tunnelId });
+    expect(listed.find((h) => h.name === second.name)).toMatchObject({ tunnelId: second.tunnelId, expiresAt: second.expiresAt });
 
-    expect(await deleteUntilDone(provider, { name: 'inlets-brave-otter-0001' })).toBeGreaterThan(1);
+    expect(await deleteUntilDone(provider, { name: 'inlets-brave-otter-0001', tunnelId: first.tunnelId })).toBeGreaterThan(1);
     expect(await provider.list()).toHaveLength(1);
-    await deleteUntilDone(provider, { name: 'inlets-calm-yak-0002', id: listed.find((h) => h.name === 'inlets-calm-yak-0002')!.id });
+    await deleteUntilDone(provider, { name: 'inlets-calm-yak-0002', id: listed.find((h) => h.name === 'inlets-calm-yak-0002')!.id, tunnelId: second.tunnelId });
     expect(leftovers(fake)).toEqual({});
     expect(fake.operationsValidated()).toEqual(
-      expect.arrayContaining(['droplets_create', 'droplets_get', 'droplets_list', 'droplets_destroy', 'firewalls_create', 'firewalls_list', 'firewalls_delete', 'tags_get', 'tags_delete']),
+      expect.arrayContaining(['droplets_create', 'droplets_get', 'droplets_list', 'droplets_destroy', 'firewalls_create', 'firewalls_list', 'firewalls_delete', 'tags_list', 'tags_delete']),
     );
     // Several pages were fetched: the fake served one droplet a page.
     expect(fake.log.filter((e) => e.op === 'droplets_list' && e.path === '/v2/droplets').length).toBeGreaterThan(3);
   });
 
-  it('finds the droplet by its tag when create was interrupted before it returned an id', async () => {
+  it('finds the droplet by its tunnel tag when create was interrupted before it returned an id', async () => {
     const provider = await start();
-    await provider.create(request('inlets-quick-lynx-0003'));
-    const host = await provider.status({ name: 'inlets-quick-lynx-0003' });
-    expect(host.id).toMatch(/^\d+$/);
-    await deleteUntilDone(provider, { name: 'inlets-quick-lynx-0003' });
+    const req = request('inlets-quick-lynx-0003');
+    await provider.create(req);
+    const host = await provider.status({ name: req.name, tunnelId: req.tunnelId });
+    expect(host).toMatchObject({ id: expect.stringMatching(/^\d+$/), tunnelId: req.tunnelId, name: req.name });
+    await deleteUntilDone(provider, { name: req.name, tunnelId: req.tunnelId });
     expect(leftovers(fake)).toEqual({});
-    await expect(provider.status({ name: 'inlets-quick-lynx-0003' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(provider.status({ name: req.name, tunnelId: req.tunnelId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('deletes only what carries the tunnel id: a droplet of the same name and its firewall survive', async () => {
+    const provider = await start();
+    const mine = request('inlets-same-name', { firewall: true });
+    const theirs = request('inlets-same-name', { firewall: true });
+    const a = await provider.create(mine);
+    const b = await provider.create(theirs);
+    await deleteUntilDone(provider, { name: mine.name, tunnelId: mine.tunnelId, id: a.id });
+    const left = await provider.list();
+    expect(left.map((h) => h.id)).toEqual([b.id]);
+    expect(fake.holdings().firewalls).toBe(1);
+    await expect(provider.delete({ name: mine.name })).rejects.toMatchObject({ code: 'INVALID' });
+    await deleteUntilDone(provider, { name: theirs.name, tunnelId: theirs.tunnelId });
+    expect(leftovers(fake)).toEqual({});
   });
 
   it('maps errors to codes, quoting DigitalOcean\'s message and never the token', async () => {
@@ -115,12 +134,13 @@ describe('digitalocean provider', () => {
   it('makes a firewall failure after the droplet exists final, and delete by name removes the droplet', async () => {
     const provider = await start();
     fake.inject({ kind: 'rate-limit', op: 'firewalls_create' });
-    const err = await rejection(provider.create(request('inlets-tidy-heron-0005', { firewall: true })));
+    const tidy = request('inlets-tidy-heron-0005', { firewall: true });
+    const err = await rejection(provider.create(tidy));
     // RATE_LIMITED would make the CLI repeat the whole create and make a second droplet.
     expect(err).toMatchObject({ code: 'RATE_LIMITED', retryable: false });
     expect(err.message).toContain('was created but its firewall was not');
     expect(fake.holdings().droplets).toBe(1);
-    await deleteUntilDone(provider, { name: 'inlets-tidy-heron-0005' });
+    await deleteUntilDone(provider, { name: 'inlets-tidy-heron-0005', tunnelId: tidy.tunnelId });
     expect(leftovers(fake)).toEqual({});
   });
 
@@ -128,7 +148,7 @@ describe('digitalocean provider', () => {
     const provider = await start({ foreignDroplets: 1 });
     const foreignId = String(500_000_001);
     const err = await rejection(provider.delete({ name: 'not-ours', id: foreignId }));
-    expect(err).toMatchObject({ code: 'INVALID', retryable: false });
+    expect(err).toMatchObject({ code: 'FORBIDDEN', retryable: false });
     expect(fake.holdings().foreignDropletsMissing).toBe(0);
   });
 

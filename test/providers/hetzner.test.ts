@@ -48,20 +48,22 @@ async function start(options: HetznerFakeOptions = {}) {
 describe('hetzner provider', () => {
   it('creates a labelled server with a firewall, sees it running, lists it across pages, and deletes everything', async () => {
     const provider = await start({ maxPerPage: 1, foreignServers: 3, activeAfterPolls: 3 });
-    const created = await provider.create(request('inlets-brave-otter-0001', { firewall: true, ports: [8080, 2222] }));
-    expect(created).toMatchObject({ name: 'inlets-brave-otter-0001', status: 'provisioning', providerStatus: 'initializing', region: 'fsn1' });
+    const created = await provider.create(request('inlets-brave-otter-0001', { firewall: true, ports: [2222, 8080], openPorts: [2222, 8080, 8123] }));
+    expect(created).toMatchObject({ name: 'inlets-brave-otter-0001', tunnelId: expect.stringMatching(/^[0-9a-f]{12}$/), status: 'provisioning', providerStatus: 'initializing', region: 'fsn1' });
     expect(created.data?.firewallId).toMatch(/^\d+$/);
     expect(created.data?.actions?.split(',')).toHaveLength(2); // create_server and start_server
 
     const active = await waitActive(provider, created);
     expect(active.ip).toMatch(/^127\.0\.\d+\.\d+$/);
 
-    await provider.create(request('inlets-calm-yak-0002'));
+    const calm = request('inlets-calm-yak-0002', { expiresAt: '2030-01-01T00:00:00.000Z' });
+    await provider.create(calm);
     const listed = await provider.list();
     expect(listed.map((h) => h.name).sort()).toEqual(['inlets-brave-otter-0001', 'inlets-calm-yak-0002']);
+    expect(listed.find((h) => h.name === calm.name)).toMatchObject({ tunnelId: calm.tunnelId, expiresAt: calm.expiresAt });
 
-    expect(await deleteUntilDone(provider, { name: 'inlets-brave-otter-0001', id: created.id })).toBeGreaterThan(2);
-    await deleteUntilDone(provider, { name: 'inlets-calm-yak-0002' });
+    expect(await deleteUntilDone(provider, { name: 'inlets-brave-otter-0001', id: created.id, tunnelId: created.tunnelId })).toBeGreaterThan(2);
+    await deleteUntilDone(provider, { name: calm.name, tunnelId: calm.tunnelId });
     expect(leftovers(fake)).toEqual({});
     const ops = new Set(fake.log.map((e) => e.op));
     for (const op of ['servers.create', 'servers.get', 'servers.list', 'servers.delete', 'actions.get', 'firewalls.create', 'firewalls.list', 'firewalls.delete']) {
@@ -72,21 +74,23 @@ describe('hetzner provider', () => {
 
   it('reports a failed create_server action from status instead of waiting for the timeout', async () => {
     const provider = await start({ failCreateAction: 'later' });
-    const created = await provider.create(request('inlets-jolly-panda-0003'));
+    const jolly = request('inlets-jolly-panda-0003');
+    const created = await provider.create(jolly);
     expect(created.status).toBe('provisioning');
     const host = await provider.status(created);
     expect(host.status).toBe('error');
     expect(host.providerStatus).toContain('create_server failed: server_create_failed');
-    await deleteUntilDone(provider, { name: 'inlets-jolly-panda-0003' });
+    await deleteUntilDone(provider, { name: jolly.name, tunnelId: jolly.tunnelId });
     expect(leftovers(fake)).toEqual({});
   });
 
   it('fails create at once when the create answer already holds a failed action', async () => {
     const provider = await start({ failCreateAction: 'at-once' });
-    const err = await rejection(provider.create(request('inlets-jolly-panda-0007')));
+    const panda = request('inlets-jolly-panda-0007');
+    const err = await rejection(provider.create(panda));
     expect(err).toMatchObject({ code: 'CREATE_FAILED', retryable: false });
     expect(err.message).toContain('action create_server');
-    await deleteUntilDone(provider, { name: 'inlets-jolly-panda-0007' });
+    await deleteUntilDone(provider, { name: panda.name, tunnelId: panda.tunnelId });
     expect(leftovers(fake)).toEqual({});
   });
 
@@ -125,27 +129,33 @@ describe('hetzner provider', () => {
     expect(() => createHetznerProvider({ credentials: {}, apiUrl: fake.url, options: {}, stateDir })).toThrow(/HCLOUD_TOKEN/);
   });
 
-  it('makes a failure after the server exists final, and delete by name removes server and firewall', async () => {
+  it('makes a failure after the server exists final; clean-up of a taken name spares the first server', async () => {
     const provider = await start();
-    await provider.create(request('inlets-eager-koala-0004'));
-    const dup = await rejection(provider.create(request('inlets-eager-koala-0004')));
+    const first = request('inlets-eager-koala-0004');
+    const dupReq = request('inlets-eager-koala-0004');
+    await provider.create(first);
+    const dup = await rejection(provider.create(dupReq));
     expect(dup).toMatchObject({ code: 'INVALID', status: 409 });
     expect(dup.message).toContain('uniqueness_error');
-    await deleteUntilDone(provider, { name: 'inlets-eager-koala-0004' });
+    // The second create's clean-up goes by its own tunnel id: the first server stays.
+    await deleteUntilDone(provider, { name: dupReq.name, tunnelId: dupReq.tunnelId });
+    expect((await provider.list()).map((h) => h.tunnelId)).toEqual([first.tunnelId]);
+    await deleteUntilDone(provider, { name: first.name, tunnelId: first.tunnelId });
 
     fake.inject({ kind: 'server-error', op: 'firewalls.create' });
-    const err = await rejection(provider.create(request('inlets-tidy-heron-0005', { firewall: true })));
+    const tidy = request('inlets-tidy-heron-0005', { firewall: true });
+    const err = await rejection(provider.create(tidy));
     expect(err).toMatchObject({ code: 'API_UNAVAILABLE', retryable: false });
     expect(err.message).toContain('was created but its firewall was not');
     expect(fake.holdings().servers).toBe(1);
-    await deleteUntilDone(provider, { name: 'inlets-tidy-heron-0005' });
+    await deleteUntilDone(provider, { name: tidy.name, tunnelId: tidy.tunnelId });
     expect(leftovers(fake)).toEqual({});
   });
 
   it('refuses to delete a server inletsctl did not create, and rejects a type not offered in a location', async () => {
     const provider = await start({ foreignServers: 1 });
     const err = await rejection(provider.delete({ name: 'not-ours', id: '40000001' }));
-    expect(err).toMatchObject({ code: 'INVALID', retryable: false });
+    expect(err).toMatchObject({ code: 'FORBIDDEN', retryable: false });
     expect(fake.holdings().foreignServersMissing).toBe(0);
     const unavailable = await rejection(provider.create(request('inlets-keen-tapir-0006', { region: 'ash' })));
     expect(unavailable.message).toContain('unavailable in ash');

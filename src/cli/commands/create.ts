@@ -21,6 +21,7 @@ export function createBuilder(y: Argv): Argv {
       firewall: { type: 'boolean', default: false, describe: 'Also create a cloud firewall opening only the control and data ports', group: TUNNEL_GROUP },
       poll: { type: 'string', default: '2s', describe: 'First polling interval; grows with backoff', group: 'Waiting:' },
       timeout: { type: 'string', default: '10m', describe: 'How long to wait for the VM to be active and the tunnel to answer', group: 'Waiting:' },
+      'cleanup-timeout': { type: 'string', default: '2m', describe: 'How long clean-up after a failed create may take (Ctrl-C or SIGTERM stops it at once)', group: 'Waiting:' },
       'keep-on-failure': { type: 'boolean', default: false, describe: 'Keep what was created when create fails (default: delete it)', group: 'Waiting:' },
       'dry-run': { type: 'boolean', default: false, describe: 'Print the plan and rendered user-data; call no API, write no state', group: 'Output:' },
       test: { type: 'boolean', default: false, describe: 'Finish by sending traffic through the tunnel (see: inletsctl test)', group: 'Output:' },

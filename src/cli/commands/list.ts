@@ -7,6 +7,7 @@ import { withProviderOptions } from '../options/provider-options.js';
 export function listBuilder(y: Argv): Argv {
   return withJsonOption(withProviderOptions(y, registry(), { defaultProvider: false, placement: false }))
     .option('state-only', { type: 'boolean', default: false, describe: 'Show the state file only; call no provider API' })
+    .option('timeout', { type: 'string', default: '20s', describe: 'How long to wait for each provider\'s list; an unreachable one is a warning', group: 'Waiting:' })
     .example('$0 list', 'Tunnels in state, checked against each provider they use')
     .example('$0 list --provider local', 'Also show tunnels the provider has that state does not')
     .example('$0 list --json', 'A JSON object for scripts');

@@ -11,7 +11,7 @@ const PROVIDER_GROUP = 'Provider:';
 const CREDENTIAL_GROUP = 'Credentials:';
 
 /** Flags every provider command declares itself; a provider's extra flag of the same name is not redeclared. */
-const GENERIC_FLAGS = new Set<string>(['provider', 'region', 'plan', 'zone', 'api-url', 'project-id', ...STANDARD_CREDENTIAL_FLAGS]);
+const GENERIC_FLAGS = new Set<string>(['provider', 'region', 'plan', 'zone', 'api-url', ...STANDARD_CREDENTIAL_FLAGS]);
 
 export interface ProviderOptionsConfig {
   /** `create` defaults --provider to the registry's default; delete and list read it from state. */
@@ -38,7 +38,6 @@ export function withProviderOptions(y: Argv, registry: ProviderRegistry, config:
       describe: "Base URL of the provider's API (fakes, proxies, compatible endpoints)",
       group: PROVIDER_GROUP,
     },
-    'project-id': { type: 'string', describe: 'Project id, for providers that use one', group: PROVIDER_GROUP },
   };
   if (config.placement) {
     options.region = { type: 'string', describe: "Region (default: the provider's default; see: inletsctl providers)", group: PROVIDER_GROUP };

@@ -11,6 +11,7 @@ import { generateName, validateName } from '../../core/names.js';
 import { printJson, printText } from '../../core/output.js';
 import { formatDuration } from '../../core/poller.js';
 import { createProgress } from '../../core/progress.js';
+import type { ProviderDescription } from '../../core/provider.js';
 import { registry } from '../../core/registry.js';
 import { StateStore, configDir, type TunnelRecord } from '../../core/state-store.js';
 import { askChoice, isInteractive } from './interactive.js';
@@ -21,6 +22,7 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
   rejectHttpsMode(args);
   const json = args.json === true;
   const dryRun = args['dry-run'] === true;
+  if (dryRun && args.test === true) throw new UsageError('--dry-run creates nothing, so there is nothing for --test to test: drop one of them', 'CONFLICTING_FLAGS');
   const interactive = isInteractive();
   const reg = registry();
 
@@ -33,6 +35,7 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
     );
   }
   const description = reg.describe(providerName ?? reg.defaultName);
+  checkPlacement(description, args);
   let region = str(args.region);
   if (region === undefined && interactive && description.regions.length > 1) {
     region = await askChoice('Region', description.regions.map((r) => ({ value: r, name: r })), description.defaults.region);
@@ -43,6 +46,7 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
   const ports = parsePorts(args.ports, controlPort);
   const pollMs = parseDuration(args.poll as string, 'poll');
   const timeoutMs = parseDuration(args.timeout as string, 'timeout');
+  const cleanupTimeoutMs = parseDuration((args['cleanup-timeout'] as string | undefined) ?? '2m', 'cleanup-timeout');
   const token = args['inlets-token'] === undefined ? undefined : str(args['inlets-token']);
   if (args['inlets-token'] !== undefined && !token) throw new UsageError('--inlets-token must not be empty', 'EMPTY_TOKEN');
 
@@ -75,13 +79,15 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
   const provider = await reg.instantiate(description.name, context.ctx);
   const abort = new AbortController();
   const cleanupAbort = new AbortController();
-  const stopListening = onInterrupt((signal, count) => {
-    if (count === 1) {
+  let cleaningUp = false;
+  // Before clean-up, a signal stops create (which then cleans up); during clean-up, it stops that.
+  const stopListening = onInterrupt((signal) => {
+    if (!cleaningUp && !abort.signal.aborted) {
       progress.info(`${signal}: stopping; deleting what was created (press Ctrl-C again to stop cleaning up)`);
       abort.abort(new CodedError('INTERRUPTED', `interrupted by ${signal}`));
-    } else {
-      progress.info(`${signal}: cleanup stopped; the tunnel stays in state: ${deleteCommandFor(name)}`);
-      cleanupAbort.abort(new CodedError('INTERRUPTED', `interrupted by ${signal} twice`));
+    } else if (!cleanupAbort.signal.aborted) {
+      progress.info(`${signal}: clean-up stopped; the tunnel stays in state as failed: ${deleteCommandFor(name)}`);
+      cleanupAbort.abort(new CodedError('INTERRUPTED', `clean-up interrupted by ${signal}`));
     }
   });
   let result: CreatedTunnel;
@@ -89,6 +95,8 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
     result = await createTunnel(plan, provider, store, progress, {
       pollMs,
       timeoutMs,
+      cleanupTimeoutMs,
+      onCleanup: () => (cleaningUp = true),
       keepOnFailure: args['keep-on-failure'] === true,
       signal: abort.signal,
       cleanupSignal: cleanupAbort.signal,
@@ -115,6 +123,7 @@ function printCreated(result: CreatedTunnel, json: boolean): void {
   if (json) {
     printJson({
       name: r.name,
+      tunnelId: r.tunnelId,
       provider: r.provider,
       region: r.region,
       id: r.id,
@@ -192,6 +201,20 @@ function printDryRun(plan: TunnelPlan, json: boolean): void {
       text,
     ].join('\n'),
   );
+}
+
+/**
+ * Region and zone against what the provider describes, before any work: a region it does not list,
+ * or a zone for a provider without zones, is a usage error.
+ */
+function checkPlacement(description: ProviderDescription, args: Record<string, unknown>): void {
+  const region = str(args.region);
+  if (region !== undefined && description.regions.length > 0 && !description.regions.includes(region)) {
+    throw new UsageError(`${description.name} has no region "${region}"; its regions: ${description.regions.join(', ')}`, 'UNKNOWN_REGION');
+  }
+  if (str(args.zone) !== undefined && !(description.zones ?? description.defaults.zone !== undefined)) {
+    throw new UsageError(`${description.name} has no zones: drop --zone (the region alone places the VM)`, 'NO_ZONES');
+  }
 }
 
 function rejectHttpsMode(args: Record<string, unknown>): void {

@@ -3,7 +3,7 @@
  * terminal, delete until the provider says nothing is left, then forget it in state.
  */
 import { CodedError, UsageError } from '../../errors.js';
-import { deleteHost, findInProvider, findInState, refOf, type DeleteTarget } from '../../core/delete-tunnel.js';
+import { LOOKUP_TIMEOUT_MS, deleteHost, findInProvider, findInState, refOf, type DeleteTarget } from '../../core/delete-tunnel.js';
 import { parseDuration } from '../../core/duration.js';
 import { printJson, printText } from '../../core/output.js';
 import { formatDuration } from '../../core/poller.js';
@@ -47,10 +47,14 @@ export async function runDelete(args: Record<string, unknown>): Promise<void> {
     if (record) {
       ref = refOf(record);
     } else {
-      progress.start(`Looking for ${what} at ${providerName}`);
-      const host = await findInProvider(provider, providerName, target, { timeoutMs, signal: abort.signal });
-      progress.succeed(`Found ${host.name} (id ${host.id}${host.ip ? `, ${host.ip}` : ''})`);
-      ref = { name: host.name, id: host.id, ip: host.ip, region: host.region, data: host.data };
+      progress.start(`Looking for ${what} at ${providerName} (at most ${formatDuration(Math.min(timeoutMs, LOOKUP_TIMEOUT_MS))})`);
+      try {
+        ref = await findInProvider(provider, providerName, target, { timeoutMs: Math.min(timeoutMs, LOOKUP_TIMEOUT_MS), signal: abort.signal });
+      } catch (err) {
+        progress.fail(`Could not find ${what} at ${providerName}`);
+        throw err;
+      }
+      progress.succeed(`Found ${ref.name} (id ${ref.id}${ref.tunnelId ? `, tunnel id ${ref.tunnelId}` : ', made before tunnel ids: deleting exactly this instance'}${ref.ip ? `, ${ref.ip}` : ''})`);
     }
     if (!yes) {
       progress.stop();
@@ -69,12 +73,14 @@ export async function runDelete(args: Record<string, unknown>): Promise<void> {
       signal: abort.signal,
       onWait: ({ detail, delayMs }) => progress.update(`${detail ?? 'not yet'}; next check in ${formatDuration(delayMs)}`),
     });
-    // Forget it in state: the record found, or one of that name at this provider (a name may exist at two providers).
-    await store.update((tunnels) => tunnels.filter((t) => !(t.name === ref.name && t.provider === providerName)));
+    // Forget it in state: the record found, or records of this very host (same id or tunnel id), never others of its name.
+    const gone = (t: { name: string; provider: string; id?: string; tunnelId?: string }) =>
+      t.provider === providerName && (record ? t.name === record.name : (ref.id !== undefined && t.id === ref.id) || (ref.tunnelId !== undefined && t.tunnelId === ref.tunnelId));
+    await store.update((tunnels) => tunnels.filter((t) => !gone(t)));
     const ms = Date.now() - started;
     progress.succeed(`Deleted ${ref.name} in ${formatDuration(ms)}`);
     progress.stop();
-    if (json) printJson({ deleted: true, name: ref.name, provider: providerName, id: ref.id, ip: ref.ip, durationMs: ms });
+    if (json) printJson({ deleted: true, name: ref.name, provider: providerName, id: ref.id, tunnelId: ref.tunnelId, ip: ref.ip, durationMs: ms });
     else printText(`Deleted ${ref.name} (${providerName}${ref.ip ? `, ${ref.ip}` : ''}) and everything created with it.`);
   } finally {
     stopListening();

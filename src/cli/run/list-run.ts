@@ -1,13 +1,15 @@
 /** `inletsctl list`: state joined with each provider's own list, with drift marked. */
-import { retryCall } from '../../core/poller.js';
+import { LOOKUP_TIMEOUT_MS } from '../../core/delete-tunnel.js';
+import { parseDuration } from '../../core/duration.js';
+import { formatDuration, retryCall } from '../../core/poller.js';
+import { createProgress } from '../../core/progress.js';
+import { cannotHaveReachedCloud } from '../../core/reachability.js';
 import { joinListings, type ListRow, type ProviderListing } from '../../core/list-tunnels.js';
 import { formatTable, printJson, printText, warn } from '../../core/output.js';
 import { registry } from '../../core/registry.js';
 import { StateStore, configDir } from '../../core/state-store.js';
 import { buildProviderContext } from './provider-context.js';
 
-/** How long to keep asking one provider for its list, in milliseconds. */
-const LIST_TIMEOUT_MS = 60_000;
 
 const DRIFT_TEXT: Record<ListRow['drift'], string> = {
   ok: 'ok',
@@ -25,7 +27,19 @@ export async function runList(args: Record<string, unknown>): Promise<void> {
   const listings = new Map<string, ProviderListing>();
   if (args['state-only'] !== true) {
     const names = providerFlag ? [providerFlag] : [...new Set(records.map((r) => r.provider))];
-    for (const name of names) listings.set(name, await listProvider(name, args, records.find((r) => r.provider === name)));
+    const timeoutMs = args.timeout === undefined ? LOOKUP_TIMEOUT_MS : parseDuration(String(args.timeout), 'timeout');
+    if (names.length) {
+      // Every provider at once, each with its own limit: one slow cloud does not hold up the others.
+      const progress = await createProgress();
+      progress.start(`Asking ${names.join(', ')} for their hosts (at most ${formatDuration(timeoutMs)} each)`);
+      try {
+        const answers = await Promise.all(names.map((name) => listProvider(name, args, records.find((r) => r.provider === name), timeoutMs)));
+        names.forEach((name, i) => listings.set(name, answers[i]));
+        progress.succeed(`Asked ${names.join(', ')}`);
+      } finally {
+        progress.stop();
+      }
+    }
   }
   const rows = joinListings(records, listings);
   const errors = Object.fromEntries([...listings].filter(([, l]) => 'error' in l).map(([n, l]) => [n, (l as { error: string }).error]));
@@ -40,21 +54,29 @@ export async function runList(args: Record<string, unknown>): Promise<void> {
   }
   printText(
     formatTable([
-      ['NAME', 'PROVIDER', 'REGION', 'IP', 'ID', 'STATE', 'PROVIDER STATUS', 'DRIFT'],
-      ...rows.map((r) => [r.name, r.provider, r.region ?? '', r.ip ?? '', r.id ?? '', r.state ?? '-', r.cloudStatus ?? r.cloud ?? '-', DRIFT_TEXT[r.drift]]),
+      ['NAME', 'PROVIDER', 'REGION', 'IP', 'ID', 'TUNNEL ID', 'STATE', 'PROVIDER STATUS', 'DRIFT'],
+      ...rows.map((r) => [r.name, r.provider, r.region ?? '', r.ip ?? '', r.id ?? '', r.tunnelId ?? '-', r.state ?? '-', r.cloudStatus ?? r.cloud ?? '-', DRIFT_TEXT[r.drift]]),
     ]),
   );
 }
 
 /** One provider's hosts, or why they could not be listed (a missing credential is not fatal here). */
-async function listProvider(name: string, args: Record<string, unknown>, record: Parameters<typeof buildProviderContext>[2]['record']): Promise<ProviderListing> {
+async function listProvider(name: string, args: Record<string, unknown>, record: Parameters<typeof buildProviderContext>[2]['record'], timeoutMs: number): Promise<ProviderListing> {
   try {
     const reg = registry();
     const description = reg.describe(name);
     const context = await buildProviderContext(description, args, { record, interactive: false, needCredentials: true });
     if (context.missing.length) return { error: `missing ${context.missing.join('; ')}` };
     const provider = await reg.instantiate(name, context.ctx);
-    return { hosts: await retryCall(() => provider.list(), { what: `${name} to list its hosts`, timeoutMs: LIST_TIMEOUT_MS }) };
+    const hosts = await retryCall(() => provider.list(), {
+      what: `${name} to list its hosts`,
+      timeoutMs,
+      intervalMs: 500,
+      abortInFlight: true,
+      // An API that cannot be reached will not be reachable in a second either: warn now.
+      retryIf: (err) => !cannotHaveReachedCloud(err),
+    });
+    return { hosts };
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };
   }

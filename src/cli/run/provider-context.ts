@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { credentialMissing, describeCredential, resolveCredentials, secretFlags } from '../../core/credentials.js';
+import { credentialMissing, describeCredential, refuseConflictingCredentials, resolveCredentials, secretFlags } from '../../core/credentials.js';
 import { warn } from '../../core/output.js';
 import type { ProviderContext, ProviderDescription } from '../../core/provider.js';
 import { configDir, type TunnelRecord } from '../../core/state-store.js';
@@ -12,7 +12,7 @@ import { askSecret } from './interactive.js';
 
 export interface ContextResult {
   ctx: ProviderContext;
-  /** Non-secret option values to keep in state (extra flags and --project-id). */
+  /** Non-secret option values to keep in state (the provider's extra flags). */
   options: Record<string, string | number | boolean>;
   /** What is missing, one line each, when nothing could be asked. */
   missing: string[];
@@ -28,12 +28,15 @@ export async function buildProviderContext(
   options: { env?: NodeJS.ProcessEnv; record?: TunnelRecord; interactive: boolean; needCredentials: boolean },
 ): Promise<ContextResult> {
   const env = options.env ?? process.env;
+  refuseConflictingCredentials(description.credentials, args);
+  const apiUrl = str(args['api-url']) ?? (description.apiUrlEnv ? str(env[description.apiUrlEnv]) : undefined) ?? options.record?.apiUrl;
+  if (apiUrl !== undefined) checkApiUrl(apiUrl, str(args['api-url']) !== undefined ? '--api-url' : description.apiUrlEnv && env[description.apiUrlEnv] ? `$${description.apiUrlEnv}` : 'the API URL in state');
   const resolved = await resolveCredentials(description.credentials, args, env);
   for (const flag of resolved.unused) warn(`--${flag} is not used by provider ${description.name}`);
   const missing: string[] = [];
-  if (options.needCredentials && credentialMissing(description.credentials, resolved)) {
+  if (options.needCredentials && credentialMissing(description.credentials, resolved, env)) {
     const primary = secretFlags(description.credentials)[0];
-    if (options.interactive) {
+    if (options.interactive && primary !== undefined) {
       resolved.values[primary] = await askSecret(`${description.title} ${primary.replace(/-/g, ' ')} (${description.credentials.howTo})`);
     } else {
       missing.push(`${description.name} credentials: ${describeCredential(description.credentials)}`);
@@ -42,8 +45,6 @@ export async function buildProviderContext(
 
   const values: Record<string, string | number | boolean> = {};
   const stored = options.record?.options ?? {};
-  const projectId = str(args['project-id']) ?? stored['project-id'];
-  if (projectId !== undefined) values['project-id'] = projectId;
   for (const [flag, spec] of Object.entries(description.extraFlags)) {
     const fromArgs = args[flag];
     let value: string | number | boolean | undefined =
@@ -53,8 +54,6 @@ export async function buildProviderContext(
     if (value === undefined) value = spec.default;
     if (value !== undefined) values[flag] = value;
   }
-
-  const apiUrl = str(args['api-url']) ?? (description.apiUrlEnv ? str(env[description.apiUrlEnv]) : undefined) ?? options.record?.apiUrl;
   return {
     ctx: {
       credentials: resolved.values,
@@ -81,4 +80,20 @@ function coerce(text: string, type: 'string' | 'number' | 'boolean', source: str
   if (/^(1|true|yes|on)$/i.test(text)) return true;
   if (/^(0|false|no|off)$/i.test(text)) return false;
   throw new UsageError(`${source} must be true or false`, 'BAD_ENV');
+}
+
+/**
+ * An API base URL must be an absolute http(s) URL: anything else fails here, before any work.
+ * @throws UsageError `BAD_API_URL`
+ */
+export function checkApiUrl(url: string, source: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !parsed.hostname) {
+    throw new UsageError(`${source} must be an http:// or https:// URL, like https://api.example.com (got something else)`, 'BAD_API_URL');
+  }
 }
