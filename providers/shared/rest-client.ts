@@ -155,5 +155,6 @@ export function notRetryable(err: unknown, provider: string, context: string): P
 function describeNetworkError(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
   if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
+  if (cause?.message) return cause.message; // fetch's own refusals ("bad port") carry no code
   return err instanceof Error ? err.message : String(err);
 }

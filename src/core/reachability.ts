@@ -18,6 +18,8 @@ export function cannotHaveReachedCloud(err: unknown): boolean {
     const x = e as { code?: unknown; errno?: unknown; cause?: unknown; errors?: unknown };
     if (typeof x.code === 'string' && NEVER_SENT.has(x.code)) return true;
     if (typeof x.errno === 'string' && NEVER_SENT.has(x.errno)) return true;
+    // fetch refuses ports of the Fetch standard's block list (9, 25, 6000…) without sending anything.
+    if (e instanceof Error && e.message === 'bad port') return true;
     // Happy eyeballs: an AggregateError holding one refusal per address.
     if (Array.isArray(x.errors) && x.errors.length > 0 && x.errors.every((inner) => cannotHaveReachedCloud(inner))) return true;
     e = x.cause;

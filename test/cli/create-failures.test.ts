@@ -175,3 +175,48 @@ describe('an interrupt during cleanup', () => {
     await expectNothingLeft(sb);
   });
 });
+
+describe('clean-up is bounded and interruptible', () => {
+  it('a first SIGTERM during clean-up (after a failure that was no signal) stops it, keeping the record failed', async () => {
+    const sb = await sandbox('never-active,delete-pending');
+    const child = startCli([...base('stopped', '2s'), '--timeout', '1s'], sb.env);
+    await waitForEvent(sb.cloudDir, 'delete');
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const r = await child.done;
+    clearTimeout(killer);
+    expect(r.signal, 'still running 10 s after SIGTERM').toBeNull();
+    expect(r.stderr).toContain('clean-up interrupted by SIGTERM');
+    expect(r.stderr).toContain('delete it with: inletsctl delete stopped');
+    expect(await stateRecords(sb.configDir)).toEqual([expect.objectContaining({ name: 'stopped', status: 'failed' })]);
+    const del = await runCli(['delete', 'stopped', '--yes', '--poll', '200ms'], { ...sb.env, FAKE_CLOUD_FAULTS: '' });
+    expect(del.code, del.stderr).toBe(0);
+    await expectNothingLeft(sb);
+  });
+
+  it('--cleanup-timeout ends a clean-up that does not finish, keeping the record failed', async () => {
+    const sb = await sandbox('never-active,delete-pending');
+    const r = await runCli([...base('slow-clean', '2s'), '--timeout', '1s', '--cleanup-timeout', '1s'], sb.env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Deleting everything created for slow-clean \(tunnel id [0-9a-f]{12}; at most 1\.0 s/);
+    expect(r.stderr).toMatch(/Cleaning up failed too \(gave up waiting for "slow-clean" to be deleted after 1\.0 s/);
+    expect(await stateRecords(sb.configDir)).toEqual([expect.objectContaining({ name: 'slow-clean', status: 'failed' })]);
+    const del = await runCli(['delete', 'slow-clean', '--yes', '--poll', '200ms'], { ...sb.env, FAKE_CLOUD_FAULTS: '' });
+    expect(del.code, del.stderr).toBe(0);
+    await expectNothingLeft(sb);
+  });
+
+  it('create refuses a name the provider has (from another state file): exit 2, state unchanged, the host survives', async () => {
+    const first = await sandbox('');
+    const made = await runCli([...base('taken'), '--json'], first.env);
+    expect(made.code, made.stderr).toBe(0);
+    const other = await sandbox('', { FAKE_CLOUD_DIR: first.cloudDir });
+    const r = await runCli(base('taken'), other.env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/fake already has a host named "taken" made by inletsctl \(id 1, /);
+    expect(await stateRecords(other.configDir)).toEqual([]);
+    expect((await fakeCloud(first.cloudDir)).hosts.map((h) => h.name)).toEqual(['taken']);
+    expect((await runCli(['delete', 'taken', '--yes', '--poll', '200ms'], first.env)).code).toBe(0);
+    await expectNothingLeft(first);
+  });
+});
