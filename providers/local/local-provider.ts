@@ -1,6 +1,6 @@
 /**
  * The `local` provider: an exit node booted on this machine from the rendered user-data (see
- * src/core/user-data/boot-user-data.ts), each on its own loopback address 127.0.0.x so that several can
+ * src/boot/boot-user-data.ts), each on its own loopback address 127.0.0.x so that several can
  * use port 8123 at once. Everything it has lives in `<stateDir>/local/<name>/`, so a later inletsctl
  * process can check, list and delete what an earlier one created.
  */
@@ -9,8 +9,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ProviderError } from '../../src/errors.js';
 import type { Host, HostRef, Provider, ProviderContext, CreateRequest } from '../../src/core/provider.js';
-import { bootUserData } from '../../src/core/user-data/boot-user-data.js';
-import { bootLogTail, isBootedProcessAlive, readBootRecord, stopBootedNode } from '../../src/core/user-data/booted-process.js';
+import { bootUserData } from '../../src/boot/boot-user-data.js';
+import { bootLogTail, isBootedProcessAlive, readBootRecord, stopBootedNode } from '../../src/boot/booted-process.js';
 import { writeFileAtomic } from '../../src/util/atomic-file.js';
 import { requireIdentity } from '../shared/ownership.js';
 import { localDescription } from './description.js';

@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bootUserData, readBootRecord, stopBootedNodeAndWait } from '../../src/core/user-data/boot-user-data.js';
-import { isBootedProcessAlive } from '../../src/core/user-data/booted-process.js';
+import { bootUserData, readBootRecord, stopBootedNodeAndWait } from '../../src/boot/boot-user-data.js';
+import { isBootedProcessAlive } from '../../src/boot/booted-process.js';
 import { renderUserData, userDataText, type RenderInput } from '../../src/core/user-data/render.js';
 import { generateSelfSigned } from '../../src/engine/tls/self-signed.js';
 import { requestControl } from '../../src/engine/transport/control-request.js';

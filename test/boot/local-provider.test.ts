@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Host } from '../../src/core/provider.js';
-import { readBootRecord, stopBootedNodeAndWait } from '../../src/core/user-data/booted-process.js';
+import { readBootRecord, stopBootedNodeAndWait } from '../../src/boot/booted-process.js';
 import { renderUserData } from '../../src/core/user-data/render.js';
 import { generateSelfSigned } from '../../src/engine/tls/self-signed.js';
 import { requestControl } from '../../src/engine/transport/control-request.js';

@@ -1,6 +1,6 @@
 /**
  * Boots the instances of a fake cloud: when an instance becomes active, its user-data is run by
- * the shared booter (src/core/user-data/, the same code the local provider uses), with the engine
+ * the shared booter (src/boot/, the same code the local provider uses), with the engine
  * bound to a loopback address of its own, which the fake reports as the instance's public IP.
  * Deleting the instance stops it.
  *
@@ -87,9 +87,9 @@ export class InstanceBooter {
   }
 }
 
-/** The shared booter from src/core/user-data/ (the local provider's), loaded on first use. */
+/** The shared booter from src/boot/ (the local provider's), loaded on first use. */
 const defaultBoot: BootFunction = async (userData, options) => {
-  const { bootUserData, stopBootedNodeAndWait } = await import('../../src/core/user-data/boot-user-data.js');
+  const { bootUserData, stopBootedNodeAndWait } = await import('../../src/boot/boot-user-data.js');
   const booted = await bootUserData(userData, options);
   return { stop: () => stopBootedNodeAndWait(booted, { graceMs: 3000, timeoutMs: 10_000 }) };
 };

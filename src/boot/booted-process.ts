@@ -6,8 +6,8 @@
  */
 import { existsSync, readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CodedError } from '../../errors.js';
-import { writeFileAtomic } from '../../util/atomic-file.js';
+import { CodedError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 export interface BootRecord {
   pid: number;

@@ -10,11 +10,11 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, posix } from 'node:path';
-import { CodedError } from '../../errors.js';
-import { writeFileAtomic } from '../../util/atomic-file.js';
+import { CodedError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { isBootedProcessAlive, processStartTicks, readBootRecord, writeBootRecord, type BootRecord } from './booted-process.js';
-import { plannedFile, type ExitNodePlan, type PlannedFile } from './exit-node-plan.js';
-import { parseUserData, type UserDataFormat } from './render.js';
+import { plannedFile, type ExitNodePlan, type PlannedFile } from '../core/user-data/exit-node-plan.js';
+import { parseUserData, type UserDataFormat } from '../core/user-data/render.js';
 import { readEnvironmentFile, readServiceUnit, type ServiceUnit } from './unit-file.js';
 
 export { bootLogTail, readBootRecord, stopBootedNode, stopBootedNodeAndWait, type BootRecord } from './booted-process.js';

@@ -4,7 +4,7 @@
  * those that only harden or restart it, which a local process cannot imitate and may ignore.
  * Any other directive, and any ExecStart syntax beyond plain words and `%d`, is refused.
  */
-import { CodedError } from '../../errors.js';
+import { CodedError } from '../errors.js';
 
 export interface ServiceUnit {
   /** ExecStart split into words, specifiers not yet expanded. */
