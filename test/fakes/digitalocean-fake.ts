@@ -99,6 +99,18 @@ export class DigitalOceanFake extends FakeCloudServer {
     }
   }
 
+  /** An active Droplet as another inletsctl made it (see FakeEntry.seedHost); nothing boots on it. */
+  seedDroplet(host: { name: string; tunnelId?: string }): string {
+    const tags = ['inletsctl', `inletsctl:${host.name}`, ...(host.tunnelId ? [`inletsctl-tunnel:${host.tunnelId}`] : [])];
+    for (const t of tags) this.tags.add(t);
+    const d: DropletRecord = {
+      id: this.nextId++, name: host.name, region: 'lon1', size: 's-1vcpu-512mb-10gb', image: 'debian-12-x64', tags,
+      userData: Buffer.alloc(0), createdAt: isoNow(), status: 'active', polls: 0, ip: allocateLoopbackAddress(), foreign: false,
+    };
+    this.droplets.set(d.id, d);
+    return String(d.id);
+  }
+
   /** Operations of the spec this fake has seen (checked against the description). */
   operationsValidated(): string[] {
     return [...this.validator.operationsSeen].sort();

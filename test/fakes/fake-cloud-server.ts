@@ -7,7 +7,8 @@
  * fails once (or `times` times) with
  * - `rate-limit`: 429 in the cloud's format, with Retry-After and the cloud's rate-limit headers;
  * - `server-error`: 500 in the cloud's format;
- * - `hang`: no answer at all (the client's timeout must fire);
+ * - `hang`: no answer for `hangMs` (default 3 s; the client's timeout should fire first), then the
+ *   connection is dropped, so a client with a long timeout of its own does not hold a test for it;
  * - `drop`: the connection is destroyed without an answer;
  * - `delay`: the call is answered normally after `delayMs` (to catch a client with a call in flight).
  * With `after: true`, a hang or drop happens AFTER the call took effect (the answer is lost).
@@ -34,7 +35,17 @@ export interface Fault {
   delayMs?: number;
   /** Retry-After sent with `rate-limit`, in seconds; null sends none (only the cloud's own headers). Default 1. */
   retryAfterSeconds?: number | null;
+  /** How long `hang` holds the call before dropping the connection, in milliseconds. Default 3000. */
+  hangMs?: number;
+  /**
+   * Runs when the fault is taken, before the call is served (tests use it to change the cloud
+   * between two calls of one CLI run, e.g. to add a host after create's name check).
+   */
+  onHit?: () => void | Promise<void>;
 }
+
+/** Default of {@link Fault.hangMs}. */
+export const HANG_MS = 3000;
 
 /** One exchange, as the log keeps it. */
 export interface Exchange {
@@ -126,6 +137,11 @@ export abstract class FakeCloudServer {
     this.faults.push({ ...fault, left: fault.times ?? 1 });
   }
 
+  /** Forgets every fault not yet used up. */
+  clearFaults(): void {
+    this.faults.splice(0);
+  }
+
   /** Faults not yet used up. */
   pendingFaults(): Fault[] {
     return this.faults.filter((f) => f.left > 0);
@@ -177,7 +193,14 @@ export abstract class FakeCloudServer {
 
     const fault = this.takeFault(op);
     if (fault) entry.fault = fault.kind;
-    if (fault && !fault.after && (fault.kind === 'hang' || fault.kind === 'drop')) return this.failConnection(fault.kind, entry, res);
+    if (fault?.onHit) {
+      try {
+        await fault.onHit();
+      } catch (err) {
+        this.problems.push(`a fault hook failed: ${(err as Error).stack ?? String(err)}`);
+      }
+    }
+    if (fault && !fault.after && (fault.kind === 'hang' || fault.kind === 'drop')) return this.failConnection(fault, entry, res);
 
     if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.delayMs ?? 2000));
     let reply: FakeReply;
@@ -196,7 +219,7 @@ export abstract class FakeCloudServer {
         reply = this.errorReply(500, 'server_error', 'fake crashed');
       }
     }
-    if (fault?.after) return this.failConnection(fault.kind, entry, res);
+    if (fault?.after) return this.failConnection(fault, entry, res);
 
     this.remaining = Math.max(this.remaining - 1, 0);
     const headers = { ...this.rateLimitHeaders(reply.status === 429), ...reply.headers };
@@ -217,15 +240,19 @@ export abstract class FakeCloudServer {
     }
   }
 
-  private failConnection(kind: FaultKind, entry: Exchange, res: ServerResponse): void {
-    if (kind === 'drop') {
+  private failConnection(fault: Fault, entry: Exchange, res: ServerResponse): void {
+    if (fault.kind === 'drop') {
       entry.status = 'dropped';
       res.socket?.destroy();
       return;
     }
     entry.status = 'hung';
     this.hung.add(res);
-    res.on('close', () => this.hung.delete(res));
+    const timer = setTimeout(() => res.socket?.destroy(), fault.hangMs ?? HANG_MS);
+    res.on('close', () => {
+      clearTimeout(timer);
+      this.hung.delete(res);
+    });
   }
 
   private takeFault(op: string): Fault | undefined {

@@ -262,6 +262,20 @@ export class HetznerFake extends FakeCloudServer {
     return { status: 201, body: { server: this.serverJson(s), action: create, next_actions: [start], root_password: null } };
   }
 
+  /**
+   * A running server as another inletsctl made it (see FakeEntry.seedHost): our labels, the tunnel
+   * label only when a tunnel id is given. Server names are unique here, so a taken name gets a suffix.
+   */
+  seedServer(host: { name: string; tunnelId?: string }): string {
+    const labels: Record<string, string> = { 'managed-by': 'inletsctl', 'inletsctl-name': host.name, ...(host.tunnelId ? { 'inletsctl-tunnel': host.tunnelId } : {}) };
+    const taken = (n: string) => [...this.servers.values()].some((x) => x.name === n);
+    let name = host.name;
+    for (let i = 2; taken(name); i++) name = `${host.name}-${i}`;
+    const s = this.newServer(name, labels, 'cx23', 'debian-12', 'fsn1', Buffer.alloc(0), false);
+    s.status = 'running';
+    return String(s.id);
+  }
+
   private newServer(name: string, labels: Record<string, string>, serverType: string, image: string, location: string, userData: Buffer, foreign: boolean): ServerRecord {
     const id = this.nextId++;
     const v4 = this.newPrimaryIp('ipv4', id, foreign ? `192.0.2.${(id % 200) + 10}` : allocateLoopbackAddress());

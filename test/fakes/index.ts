@@ -42,6 +42,15 @@ export interface FakeEntry {
   cliEnv?: Record<string, string>;
   /** Starts a fake; its `url` is what the provider's API base URL override takes. */
   start(options?: FakeStartOptions): Promise<FakeCloudServer>;
+  /**
+   * Optional (the contract suite's v2 cases need it): puts a running instance into `fake` directly,
+   * as another inletsctl would have made it: carrying the shared mark and the name mark, plus the
+   * tunnel mark when `host.tunnelId` is given (without it: a host of a version before tunnel ids).
+   * Nothing boots on it. Where the cloud wants unique instance names and `host.name` is taken,
+   * the instance gets another name and keeps `host.name` in its name mark.
+   * @returns the instance id, as the provider reports it in `Host.id`
+   */
+  seedHost?(fake: FakeCloudServer, host: { name: string; tunnelId?: string }): string | Promise<string>;
 }
 
 export const fakes: FakeEntry[] = [
@@ -51,6 +60,7 @@ export const fakes: FakeEntry[] = [
     creatingOps: ['droplets_create', 'firewalls_create'],
     createOp: 'droplets_create',
     statusOp: 'droplets_get',
+    seedHost: (fake, host) => (fake as import('./digitalocean-fake.js').DigitalOceanFake).seedDroplet(host),
     async start(o = {}) {
       const { DigitalOceanFake } = await import('./digitalocean-fake.js');
       const fake = new DigitalOceanFake({ activeAfterPolls: o.activeAfterPolls, maxPerPage: o.maxPerPage, foreignDroplets: o.foreign, boot: o.boot, acceptToken: o.acceptToken });
@@ -64,6 +74,7 @@ export const fakes: FakeEntry[] = [
     creatingOps: ['servers.create', 'firewalls.create'],
     createOp: 'servers.create',
     statusOp: 'servers.get',
+    seedHost: (fake, host) => (fake as import('./hetzner-fake.js').HetznerFake).seedServer(host),
     async start(o = {}) {
       const { HetznerFake } = await import('./hetzner-fake.js');
       const fake = new HetznerFake({ activeAfterPolls: o.activeAfterPolls, maxPerPage: o.maxPerPage, foreignServers: o.foreign, boot: o.boot, acceptToken: o.acceptToken });

@@ -32,8 +32,9 @@ export interface CliUser {
 export async function cliUser(build: BuildSnapshot, description: ProviderDescription, fake: FakeCloudServer, extraEnv: Record<string, string> = {}): Promise<CliUser> {
   const tokenEnv = description.credentials.env[0];
   const sandbox = await makeSandbox({ [tokenEnv]: 'dummy-token-for-the-fake', INLETSCTL_API_TIMEOUT_MS: API_TIMEOUT_MS, ...extraEnv });
-  const common = ['--provider', description.name, '--api-url', fake.url];
   const start = (args: string[]): RunningCli => {
+    // A case may point the CLI elsewhere (an unreachable API): then its own --api-url stands.
+    const common = ['--provider', description.name, ...(args.includes('--api-url') ? [] : ['--api-url', fake.url])];
     const child = spawn(process.execPath, [build.bin, ...args, ...common], { env: sandbox.env, stdio: ['pipe', 'pipe', 'pipe'], cwd: build.root });
     child.stdin!.end(); // not a terminal, and nothing to read
     const output = { stdout: '', stderr: '' };
@@ -63,13 +64,18 @@ export async function cliUser(build: BuildSnapshot, description: ProviderDescrip
 }
 
 /** The arguments of a quick create (short polls and timeout, JSON out). */
-export function createArgs(name: string, options: { port: number; firewall?: boolean; timeout?: string }): string[] {
-  return ['create', name, '--ports', String(options.port), '--poll', '100ms', '--timeout', options.timeout ?? '45s', '--json', ...(options.firewall ? ['--firewall'] : [])];
+export function createArgs(name: string, options: { port: number; firewall?: boolean; timeout?: string; cleanupTimeout?: string }): string[] {
+  return [
+    'create', name, '--ports', String(options.port), '--poll', '100ms', '--timeout', options.timeout ?? '45s', '--json',
+    ...(options.firewall ? ['--firewall'] : []),
+    ...(options.cleanupTimeout ? ['--cleanup-timeout', options.cleanupTimeout] : []),
+  ];
 }
 
 /** What `create --json` prints. */
 export interface CreatedJson {
   name: string;
+  tunnelId: string;
   id: string;
   ip: string;
   url: string;
