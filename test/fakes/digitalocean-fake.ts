@@ -12,17 +12,18 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join, dirname } from 'node:path';
+import { requireCloudSpec } from '../helpers/cloud-specs.js';
 import { FakeCloudServer, type FakeCloudOptions, type FakeReply, type FakeRequest, type Holdings } from './fake-cloud-server.js';
 import { InstanceBooter, allocateLoopbackAddress, type InstanceBooterOptions } from './instance-booter.js';
 import { OpenApiSpec } from './openapi/openapi-spec.js';
 import { OpenApiValidator, type MatchedOperation } from './openapi/openapi-validator.js';
 
-const SPEC_ENTRY = join(dirname(fileURLToPath(import.meta.url)), '../../../shared/cloud-specs/digitalocean/specification/DigitalOcean-public.v2.yaml');
+const SPEC_FILE = 'digitalocean/specification/DigitalOcean-public.v2.yaml';
 
 let sharedValidator: OpenApiValidator | undefined;
 /** One parsed spec per process: parsing costs about half a second. */
 export function digitalOceanValidator(): OpenApiValidator {
-  sharedValidator ??= new OpenApiValidator(new OpenApiSpec(process.env.DIGITALOCEAN_SPEC ?? SPEC_ENTRY));
+  sharedValidator ??= new OpenApiValidator(new OpenApiSpec(process.env.DIGITALOCEAN_SPEC ?? requireCloudSpec(SPEC_FILE)));
   return sharedValidator;
 }
 
