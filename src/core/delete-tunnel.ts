@@ -4,7 +4,7 @@
  * provider.delete through the shared poller until it answers 'done'. What is deleted is always
  * an instance id and a tunnel id, never a name: see the contract in provider.ts.
  */
-import { CodedError, UsageError } from '../errors.js';
+import { CodedError, ProviderError, UsageError, type ProviderErrorCode } from '../errors.js';
 import { cannotHaveReachedCloud } from './reachability.js';
 import { asProviderError, poll, retryCall, type PollOptions } from './poller.js';
 import type { Host, HostRef, Provider } from './provider.js';
@@ -31,7 +31,12 @@ export async function deleteHost(provider: Provider, ref: HostRef, options: Dele
         const step = await provider.delete(ref);
         return step === 'done' ? { done: true, value: undefined } : { done: false, detail: 'resources are still being removed' };
       } catch (err) {
-        if (asProviderError(err)?.code === 'NOT_FOUND') return { done: true, value: undefined };
+        const providerError = asProviderError(err);
+        if (providerError?.code === 'NOT_FOUND') return { done: true, value: undefined };
+        // An API that cannot be reached will not be reached by waiting: say so now, not at the limit.
+        if (providerError && cannotHaveReachedCloud(err)) {
+          throw new ProviderError(providerError.provider, providerError.code as ProviderErrorCode, providerError.message, { status: providerError.status, retryable: false, cause: err });
+        }
         throw err;
       }
     },

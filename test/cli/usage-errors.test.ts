@@ -90,3 +90,17 @@ describe('an API that cannot be reached', () => {
     expect(r.stderr).toMatch(/Asking digitalocean for their hosts \(at most 20 s each\)/);
   });
 });
+
+describe('delete against an API that cannot be reached', () => {
+  it('fails in seconds and keeps the record', async () => {
+    const sb = await sandbox({ DIGITALOCEAN_TOKEN: 'dummy' });
+    const record = { name: 'kept', tunnelId: 'abcdefabcdef', id: '42', provider: 'digitalocean', region: 'lon1', status: 'ready', token: 'x'.repeat(64), pin: 'sha256/x', controlPort: 8123, ports: [], apiUrl: UNREACHABLE, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' };
+    await mkdir(sb.configDir, { recursive: true });
+    await writeFile(join(sb.configDir, 'tunnels.json'), JSON.stringify({ version: 1, tunnels: [record] }), { mode: 0o600 });
+    const r = await runCli(['delete', 'kept', '--yes'], sb.env, 30_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad port|ECONNREFUSED/);
+    expect(r.stderr).not.toMatch(/gave up waiting/);
+    expect(await stateRecords(sb.configDir)).toEqual([expect.objectContaining({ name: 'kept' })]);
+  });
+});
