@@ -17,6 +17,7 @@ import { DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesComman
 import { ProviderError, UsageError } from '../../src/errors.js';
 import type { CreateRequest, Host, HostRef, HostStatus, Provider, ProviderContext } from '../../src/core/provider.js';
 import { notRetryable } from '../shared/rest-client.js';
+import { tunnelIdOfRef } from '../shared/ref-tunnel-id.js';
 import { Ec2Api, credentialSource, endpointOverride } from './ec2-api.js';
 import { ec2ErrorCode } from './ec2-errors.js';
 import { chooseImage, describePlan } from './ec2-images.js';
@@ -103,7 +104,8 @@ export class Ec2Provider implements Provider {
     } catch (err) {
       throw await this.undoGroup(err, region, group.groupId);
     }
-    return { ...this.toHost(instance, region, req.name), tunnelId: req.tunnelId, data: { securityGroupId: group.groupId } };
+    // The tunnel id in data too: a caller that keeps data but not the HostRef's tunnelId still finds the group.
+    return { ...this.toHost(instance, region, req.name), tunnelId: req.tunnelId, data: { securityGroupId: group.groupId, tunnelId: req.tunnelId } };
   }
 
   async status(ref: HostRef): Promise<Host> {
@@ -117,7 +119,7 @@ export class Ec2Provider implements Provider {
 
   async delete(ref: HostRef): Promise<'done' | 'pending'> {
     const region = ref.region ?? this.defaultRegion;
-    let tunnelId = ref.tunnelId;
+    let tunnelId = tunnelIdOfRef(ref);
     const instances: Instance[] = [];
     if (ref.id) {
       const [byId] = await this.byId(region, ref.id);

@@ -19,6 +19,7 @@
  */
 import { ProviderError } from '../../src/errors.js';
 import type { CreateRequest, Host, HostRef, HostStatus, Provider, ProviderContext } from '../../src/core/provider.js';
+import { tunnelIdOfRef } from '../shared/ref-tunnel-id.js';
 import { GceApi, type GceInstance, type GceOperation, type OperationScope } from './gce-api.js';
 import { operationError, reasonOf } from './gce-errors.js';
 import { GCE_API_URL_ENV } from './index.js';
@@ -98,7 +99,9 @@ export class GceProvider implements Provider {
       status: 'provisioning',
       providerStatus: 'PROVISIONING',
       // The operations are kept in state so a later status can report how they failed.
-      data: { zone, ...(op.name ? { insertOperation: op.name } : {}), ...(firewallOp?.name ? { firewallOperation: firewallOp.name } : {}) },
+      // The tunnel id too: a caller that keeps data but not the HostRef's tunnelId (delete by id
+      // after the instance is gone) still finds the rule and the address.
+      data: { zone, tunnelId: req.tunnelId, ...(op.name ? { insertOperation: op.name } : {}), ...(firewallOp?.name ? { firewallOperation: firewallOp.name } : {}) },
     };
   }
 
@@ -135,7 +138,7 @@ export class GceProvider implements Provider {
   }
 
   async delete(ref: HostRef): Promise<'done' | 'pending'> {
-    let tunnelId = ref.tunnelId;
+    let tunnelId = tunnelIdOfRef(ref);
     const instances: Array<{ zone: string; instance: GceInstance }> = [];
     if (ref.id) {
       const [byId] = await this.api.listInstances(`id = "${ref.id}"`);
@@ -197,13 +200,14 @@ export class GceProvider implements Provider {
   /** The instance of `ref`: in its zone by name when create told the zone, else by the tunnel-id label. */
   private async findInstance(ref: HostRef): Promise<{ zone: string; instance: GceInstance } | undefined> {
     const zone = ref.data?.zone;
+    const tunnelId = tunnelIdOfRef(ref);
     if (zone) {
       const instance = await this.api.getInstance(zone, ref.name);
       const marks = readMarks(instance?.labels);
-      if (instance && marks.ours && (ref.tunnelId ? marks.tunnelId === ref.tunnelId : !ref.id || instance.id === ref.id)) return { zone, instance };
-      if (!ref.tunnelId) return undefined;
+      if (instance && marks.ours && (tunnelId ? marks.tunnelId === tunnelId : !ref.id || instance.id === ref.id)) return { zone, instance };
+      if (!tunnelId) return undefined;
     }
-    if (ref.tunnelId) return (await this.instancesOf(ref.tunnelId))[0];
+    if (tunnelId) return (await this.instancesOf(tunnelId))[0];
     if (ref.id) return (await this.api.listInstances(`id = "${ref.id}"`)).find((i) => readMarks(i.instance.labels).ours);
     return undefined;
   }

@@ -136,7 +136,7 @@ export class GceFake extends FakeCloudServer {
       if (!String(req.headers['content-type'] ?? '').includes('application/json')) problems.push('content-type is not application/json');
       if (req.body === undefined) problems.push('a JSON body is required');
       else problems.push(...checkBody(req.body, hit.method.request.$ref, hit.method.id));
-    } else if (req.rawBody.length > 0 && !(req.method === 'POST' && req.rawBody.toString('utf8') === '""')) {
+    } else if (req.rawBody.length > 0 && !(req.method === 'POST' && String(req.rawBody) === '""')) {
       // The SDK's REST transport sends the JSON string "" as the body of a POST that takes none
       // (regionOperations.wait); Compute Engine ignores it, so only other bodies are flagged.
       problems.push('a body was sent, but the method takes none');
