@@ -89,7 +89,7 @@ export class GceProvider implements Provider {
       if (readMarks(existing?.labels).tunnelId !== req.tunnelId) {
         throw new ProviderError(PROVIDER, 'INVALID', `an instance named ${names.instance} already exists in ${zone} and is not tunnel ${req.tunnelId}'s`, { retryable: false });
       }
-      return { ...toHost(existing!, zone, req.name), data: { zone } };
+      return { ...toHost(existing!, zone, req.name), data: { zone, tunnelId: req.tunnelId } };
     }
     return {
       name: req.name,
