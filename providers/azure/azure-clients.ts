@@ -21,7 +21,7 @@ import type { TokenCredential } from '@azure/identity';
 import { ProviderError } from '../../src/errors.js';
 import type { ProviderContext } from '../../src/core/provider.js';
 import { API_TIMEOUT_ENV } from '../shared/rest-client.js';
-import { azureError, httpError, PROVIDER } from './azure-errors.js';
+import { azureError, httpError, PROVIDER, readAzureError } from './azure-errors.js';
 import { chooseCredential, type CredentialChoice } from './azure-credentials.js';
 import { AZURE_API_URL_ENV } from './index.js';
 
@@ -127,19 +127,44 @@ export async function discoverSubscription(settings: AzureSettings): Promise<str
  * pipeline, so authentication and timeouts are the same as for the typed calls.
  */
 export async function getJson(client: { sendRequest: ResourceManagementClient['sendRequest'] }, url: string, settings: AzureSettings, what: string): Promise<unknown> {
+  const r = await requestJson(client, 'GET', url, undefined, settings, what);
+  if (r.status === 404) throw httpError(what, 404, () => undefined, JSON.stringify(r.body));
+  return r.body;
+}
+
+/**
+ * Sends one ARM request with a JSON body (or none) through a client's pipeline. Answers 2xx and 404
+ * (with Azure's error code, so callers tell a missing group from a missing resource).
+ * @throws ProviderError for any other status, or when the call failed
+ */
+export async function requestJson(
+  client: { sendRequest: ResourceManagementClient['sendRequest'] },
+  method: 'GET' | 'PUT',
+  url: string,
+  body: unknown,
+  settings: AzureSettings,
+  what: string,
+): Promise<{ status: number; body: Record<string, unknown>; code?: string }> {
   let response;
   try {
-    response = await client.sendRequest(createPipelineRequest({ url, method: 'GET', allowInsecureConnection: settings.insecureLoopback, timeout: settings.timeoutMs }));
+    const request = createPipelineRequest({ url, method, allowInsecureConnection: settings.insecureLoopback, timeout: settings.timeoutMs });
+    if (body !== undefined) {
+      request.headers.set('Content-Type', 'application/json');
+      request.body = JSON.stringify(body);
+    }
+    response = await client.sendRequest(request);
   } catch (err) {
     throw azureError(err, what, settings.timeoutMs);
   }
   const text = response.bodyAsText ?? '';
-  if (response.status < 200 || response.status > 299) throw httpError(what, response.status, (n) => response.headers.get(n), text);
+  if ((response.status < 200 || response.status > 299) && response.status !== 404) throw httpError(what, response.status, (n) => response.headers.get(n), text);
+  let parsed: Record<string, unknown>;
   try {
-    return text ? JSON.parse(text) : {};
+    parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   } catch {
     throw new ProviderError(PROVIDER, 'API_UNAVAILABLE', `${what} answered ${response.status} with a body that is not JSON`, { status: response.status });
   }
+  return { status: response.status, body: parsed, code: response.status === 404 ? readAzureError(parsed).code : undefined };
 }
 
 export function isLoopbackHost(hostname: string): boolean {

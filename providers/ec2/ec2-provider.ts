@@ -1,25 +1,29 @@
 /**
  * The EC2 provider: per tunnel, one instance (with its root volume and network interface) and one
- * security group, all tagged with the tunnel's name (see ec2-tags.ts).
+ * security group, all tagged with the tunnel's marks, its tunnel id among them (see ec2-tags.ts).
  *
  * create: instance type → architecture, Debian's AMI for it, the security group and its rules,
  *   then RunInstances (with a ClientToken, so a repeated create never launches twice). If a step
- *   after the group fails, the group is deleted again before the error is thrown.
- * status: DescribeInstances, by id or by tag.
- * delete (a step): terminate the tunnel's instances; 'pending' until they are terminated; then
- *   delete its security groups ('pending' while EC2 still holds them); then 'done'.
+ *   after the group fails, the group is deleted again before the error is thrown. Once RunInstances
+ *   is accepted, EC2 holds everything: any process can read or delete the tunnel from its HostRef.
+ * status: DescribeInstances, by id or else by the tunnel-id tag; reads only.
+ * delete (a step): terminate instance `ref.id` (only with our mark, else FORBIDDEN) and the
+ *   instances tagged with the tunnel id; 'pending' until they are terminated; then delete the
+ *   security groups tagged with that id ('pending' while EC2 still holds them); then 'done'.
+ *   Nothing is ever found by name.
  * API reference: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/
  */
 import { DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesCommand, type Filter, type Instance, type RunInstancesCommandInput, type _InstanceType } from '@aws-sdk/client-ec2';
 import { ProviderError, UsageError } from '../../src/errors.js';
 import type { CreateRequest, Host, HostRef, HostStatus, Provider, ProviderContext } from '../../src/core/provider.js';
 import { notRetryable } from '../shared/rest-client.js';
+import { tunnelIdOfRef } from '../shared/ref-tunnel-id.js';
 import { Ec2Api, credentialSource, endpointOverride } from './ec2-api.js';
 import { ec2ErrorCode } from './ec2-errors.js';
 import { chooseImage, describePlan } from './ec2-images.js';
 import { homeRegion, rememberRegion, rememberedRegions } from './ec2-regions.js';
 import { createTunnelGroup, deleteGroup, openPorts, tunnelGroups } from './ec2-security-group.js';
-import { MANAGED_TAG, NAME_TAG, clientToken, tagValue, tunnelTags } from './ec2-tags.js';
+import { MANAGED_TAG, TUNNEL_TAG, clientToken, readTagMarks, tunnelTags } from './ec2-tags.js';
 import { ec2Provider } from './index.js';
 
 const PROVIDER = 'ec2';
@@ -88,10 +92,10 @@ export class Ec2Provider implements Provider {
     const plan = await describePlan(this.api, region, req.plan);
     const image = await chooseImage(this.api, region, req.image, plan.architecture);
     await rememberRegion(this.stateDir, region);
-    const group = await createTunnelGroup(this.api, region, req.name, this.options.vpcId);
+    const group = await createTunnelGroup(this.api, region, req, this.options.vpcId);
     let instance: Instance | undefined;
     try {
-      await openPorts(this.api, region, group.groupId, [req.controlPort, ...req.ports.filter((p) => p !== req.controlPort)]);
+      await openPorts(this.api, region, group.groupId, req.openPorts);
       const out = await this.api.call(region, 'RunInstances', (c, abortSignal) =>
         c.send(new RunInstancesCommand(this.runInput(req, image.imageId, image.rootDeviceName, plan.burstable, group.groupId)), { abortSignal }),
       );
@@ -100,34 +104,48 @@ export class Ec2Provider implements Provider {
     } catch (err) {
       throw await this.undoGroup(err, region, group.groupId);
     }
-    return { ...this.toHost(instance, region, req.name), data: { securityGroupId: group.groupId } };
+    // The tunnel id in data too: a caller that keeps data but not the HostRef's tunnelId still finds the group.
+    return { ...this.toHost(instance, region, req.name), tunnelId: req.tunnelId, data: { securityGroupId: group.groupId, tunnelId: req.tunnelId } };
   }
 
   async status(ref: HostRef): Promise<Host> {
     const region = ref.region ?? this.defaultRegion;
-    const instances = ref.id ? await this.byId(region, ref.id) : await this.liveInstancesOf(region, ref.name);
+    if (!ref.id && !ref.tunnelId) throw new ProviderError(PROVIDER, 'NOT_FOUND', `no instance id or tunnel id for "${ref.name}": EC2 is never searched by name`, { retryable: false });
+    const instances = ref.id ? await this.byId(region, ref.id) : await this.liveInstancesOf(region, ref.tunnelId!);
     const newest = instances.sort((a, b) => (b.LaunchTime?.getTime() ?? 0) - (a.LaunchTime?.getTime() ?? 0))[0];
-    if (!newest) throw new ProviderError(PROVIDER, 'NOT_FOUND', ref.id ? `instance ${ref.id} not found in ${region}` : `no instance tagged ${NAME_TAG}=${ref.name} in ${region}`);
+    if (!newest) throw new ProviderError(PROVIDER, 'NOT_FOUND', ref.id ? `instance ${ref.id} not found in ${region}` : `no instance tagged ${TUNNEL_TAG}=${ref.tunnelId} in ${region}`);
     return { ...this.toHost(newest, region, ref.name), data: ref.data };
   }
 
   async delete(ref: HostRef): Promise<'done' | 'pending'> {
     const region = ref.region ?? this.defaultRegion;
-    const instances = await this.liveInstancesOf(region, ref.name);
-    if (ref.id && !instances.some((i) => i.InstanceId === ref.id)) {
+    let tunnelId = tunnelIdOfRef(ref);
+    const instances: Instance[] = [];
+    if (ref.id) {
       const [byId] = await this.byId(region, ref.id);
-      if (byId && tagValue(byId.Tags, MANAGED_TAG) !== 'true') {
-        throw new ProviderError(PROVIDER, 'INVALID', `instance ${ref.id} was not created by inletsctl (no ${MANAGED_TAG} tag); not deleting it`, { retryable: false });
+      if (byId) {
+        const marks = readTagMarks(byId.Tags);
+        if (!marks.ours) {
+          throw new ProviderError(PROVIDER, 'FORBIDDEN', `instance ${ref.id} was not created by inletsctl (no inletsctl tag); not deleting it`, { retryable: false });
+        }
+        tunnelId ??= marks.tunnelId; // delete --id: the instance and what carries its tunnel id
+        if (byId.State?.Name !== 'terminated') instances.push(byId);
       }
-      if (byId && byId.State?.Name !== 'terminated') instances.push(byId);
+    } else if (!tunnelId) {
+      throw new ProviderError(PROVIDER, 'INVALID', `no instance id or tunnel id for "${ref.name}": EC2 is never searched by name`, { retryable: false });
+    }
+    if (tunnelId) {
+      for (const i of await this.liveInstancesOf(region, tunnelId)) if (!instances.some((x) => x.InstanceId === i.InstanceId)) instances.push(i);
     }
     const toTerminate = instances.filter((i) => i.State?.Name !== 'shutting-down').map((i) => i.InstanceId!);
     if (toTerminate.length > 0) {
       await this.api.call(region, 'TerminateInstances', (c, abortSignal) => c.send(new TerminateInstancesCommand({ InstanceIds: toTerminate }), { abortSignal }));
     }
     if (instances.length > 0) return 'pending'; // the groups go once the instances are terminated
+    // A host made before v2 has no tunnel id: its instance goes, its group (name tag only) stays.
+    if (!tunnelId) return 'done';
     let result: 'done' | 'pending' = 'done';
-    for (const group of await tunnelGroups(this.api, region, ref.name)) {
+    for (const group of await tunnelGroups(this.api, region, tunnelId)) {
       if ((await deleteGroup(this.api, region, group.GroupId!)) === 'pending') result = 'pending';
     }
     return result;
@@ -147,14 +165,14 @@ export class Ec2Provider implements Provider {
   }
 
   private runInput(req: CreateRequest, imageId: string, rootDevice: string | undefined, burstable: boolean, groupId: string): RunInstancesCommandInput {
-    const tags = tunnelTags(req.name);
+    const tags = tunnelTags(req);
     const { subnetId, keyName } = this.options;
     return {
       ImageId: imageId,
       InstanceType: req.plan as _InstanceType,
       MinCount: 1,
       MaxCount: 1,
-      ClientToken: clientToken(req.name, req.userData),
+      ClientToken: clientToken(req.tunnelId, req.userData),
       UserData: req.userData.toString('base64'),
       KeyName: keyName,
       // In a chosen subnet the instance asks for a public IPv4 itself; the default VPC's subnets give one.
@@ -172,13 +190,13 @@ export class Ec2Provider implements Provider {
   /**
    * After a failed step following the group's creation: deletes the group, and returns the error
    * to throw. When the group cannot go (the instance exists after all: RunInstances' answer was
-   * lost), the error becomes final, so the CLI cleans up by name instead of creating again.
+   * lost), the error becomes final, so the CLI cleans up by tunnel id instead of creating again.
    */
   private async undoGroup(err: unknown, region: string, groupId: string): Promise<unknown> {
     try {
       if ((await deleteGroup(this.api, region, groupId)) === 'done') return err;
     } catch {
-      // Reported below: the caller's delete by name removes it.
+      // Reported below: the caller's delete by tunnel id removes it.
     }
     return notRetryable(err, PROVIDER, `security group ${groupId} was left for cleanup`);
   }
@@ -194,13 +212,13 @@ export class Ec2Provider implements Provider {
     }
   }
 
-  /** The tunnel's instances that are not terminated (both tags: a hand-made name tag is not enough). */
-  private liveInstancesOf(region: string, name: string): Promise<Instance[]> {
-    return this.describe(region, [
-      { Name: `tag:${NAME_TAG}`, Values: [name] },
-      { Name: `tag:${MANAGED_TAG}`, Values: ['true'] },
+  /** The instances tagged with `tunnelId` that are not terminated (and carry our mark). */
+  private async liveInstancesOf(region: string, tunnelId: string): Promise<Instance[]> {
+    const found = await this.describe(region, [
+      { Name: `tag:${TUNNEL_TAG}`, Values: [tunnelId] },
       { Name: 'instance-state-name', Values: LIVE_STATES },
     ]);
+    return found.filter((i) => readTagMarks(i.Tags).ours);
   }
 
   /** DescribeInstances with `filters`, every page. */
@@ -221,8 +239,11 @@ export class Ec2Provider implements Provider {
   private toHost(i: Instance, region: string, fallbackName: string): Host {
     const state = i.State?.Name;
     const reason = state === 'terminated' && i.StateReason?.Message ? ` (${i.StateReason.Message})` : '';
+    const marks = readTagMarks(i.Tags);
     return {
-      name: tagValue(i.Tags, NAME_TAG) ?? fallbackName,
+      name: marks.name ?? fallbackName,
+      tunnelId: marks.tunnelId,
+      expiresAt: marks.expiresAt,
       id: i.InstanceId!,
       ip: i.PublicIpAddress,
       region,

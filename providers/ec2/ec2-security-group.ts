@@ -1,5 +1,5 @@
 /**
- * One security group per tunnel, named `inletsctl-<name>` and tagged at creation: it lets in the
+ * One security group per tunnel, named `inletsctl-<name>-<tunnel id>` and tagged at creation: it lets in the
  * control port and exactly the data ports the user asked for (TCP, from anywhere, IPv4 and
  * IPv6), nothing else. Outbound stays open (EC2's default), which the VM needs to install Node
  * from the Debian mirror at boot.
@@ -14,25 +14,27 @@ import {
 import { ProviderError } from '../../src/errors.js';
 import type { Ec2Api } from './ec2-api.js';
 import { ec2ErrorCode } from './ec2-errors.js';
-import { MANAGED_TAG, NAME_TAG, securityGroupName, tagValue, tunnelTags } from './ec2-tags.js';
+import type { CreateRequest } from '../../src/core/provider.js';
+import { TUNNEL_TAG, readTagMarks, securityGroupName, tagValue, tunnelTags } from './ec2-tags.js';
 
 /** DescribeSecurityGroups page size (EC2 allows 5 to 1000). */
 const PAGE_SIZE = 1000;
 
 /**
  * Creates the tunnel's group in `vpcId` (the default VPC when undefined). A group of the same
- * name left by an interrupted run of the same create is reused when it carries our tags.
+ * name left by an interrupted run of the same create is reused when it carries this tunnel's id.
  * @returns the group id and whether this call created it
  */
-export async function createTunnelGroup(api: Ec2Api, region: string, name: string, vpcId: string | undefined): Promise<{ groupId: string; created: boolean }> {
+export async function createTunnelGroup(api: Ec2Api, region: string, req: Pick<CreateRequest, 'name' | 'tunnelId' | 'expiresAt'>, vpcId: string | undefined): Promise<{ groupId: string; created: boolean }> {
+  const name = req.name;
   try {
     const out = await api.call(region, 'CreateSecurityGroup', (c, abortSignal) =>
       c.send(
         new CreateSecurityGroupCommand({
-          GroupName: securityGroupName(name),
-          Description: `inletsctl tunnel ${name}: control and data ports`,
+          GroupName: securityGroupName(req),
+          Description: `inletsctl tunnel ${name} (${req.tunnelId}): control and data ports`,
           VpcId: vpcId,
-          TagSpecifications: [{ ResourceType: 'security-group', Tags: tunnelTags(name) }],
+          TagSpecifications: [{ ResourceType: 'security-group', Tags: tunnelTags(req) }],
         }),
         { abortSignal },
       ),
@@ -41,15 +43,15 @@ export async function createTunnelGroup(api: Ec2Api, region: string, name: strin
     return { groupId: out.GroupId, created: true };
   } catch (err) {
     if (ec2ErrorCode(err) !== 'InvalidGroup.Duplicate') throw err;
-    const existing = (await tunnelGroups(api, region, name)).find((g) => g.GroupName === securityGroupName(name) && (!vpcId || g.VpcId === vpcId));
+    const existing = (await tunnelGroups(api, region, req.tunnelId)).find((g) => g.GroupName === securityGroupName(req) && (!vpcId || g.VpcId === vpcId));
     if (!existing?.GroupId) {
-      throw new ProviderError('ec2', 'INVALID', `a security group named ${securityGroupName(name)} exists but was not made by inletsctl for this tunnel`, { retryable: false });
+      throw new ProviderError('ec2', 'INVALID', `a security group named ${securityGroupName(req)} exists but was not made by inletsctl for this tunnel`, { retryable: false });
     }
     return { groupId: existing.GroupId, created: false };
   }
 }
 
-/** Opens TCP `ports` (the control port first) to everyone; rules that already exist are fine. */
+/** Opens TCP `ports` (the request's openPorts) to everyone; rules that already exist are fine. */
 export async function openPorts(api: Ec2Api, region: string, groupId: string, ports: number[]): Promise<void> {
   try {
     await api.call(region, 'AuthorizeSecurityGroupIngress', (c, abortSignal) =>
@@ -72,25 +74,23 @@ export async function openPorts(api: Ec2Api, region: string, groupId: string, po
   }
 }
 
-/** The security groups of tunnel `name` in `region` (found by tag, in every VPC). */
-export async function tunnelGroups(api: Ec2Api, region: string, name: string): Promise<SecurityGroup[]> {
+/** The security groups carrying tunnel id `tunnelId` in `region` (found by tag, in every VPC). */
+export async function tunnelGroups(api: Ec2Api, region: string, tunnelId: string): Promise<SecurityGroup[]> {
   const groups: SecurityGroup[] = [];
   let nextToken: string | undefined;
   for (let page = 0; page < 100; page++) {
     const out = await api.call(region, 'DescribeSecurityGroups', (c, abortSignal) =>
       c.send(
         new DescribeSecurityGroupsCommand({
-          Filters: [
-            { Name: `tag:${NAME_TAG}`, Values: [name] },
-            { Name: `tag:${MANAGED_TAG}`, Values: ['true'] },
-          ],
+          Filters: [{ Name: `tag:${TUNNEL_TAG}`, Values: [tunnelId] }],
           MaxResults: PAGE_SIZE,
           NextToken: nextToken,
         }),
         { abortSignal },
       ),
     );
-    groups.push(...(out.SecurityGroups ?? []).filter((g) => tagValue(g.Tags, NAME_TAG) === name));
+    // Checked again here: only groups with our mark and exactly this id are ever returned.
+    groups.push(...(out.SecurityGroups ?? []).filter((g) => tagValue(g.Tags, TUNNEL_TAG) === tunnelId && readTagMarks(g.Tags).ours));
     nextToken = out.NextToken || undefined;
     if (!nextToken) return groups;
   }

@@ -85,6 +85,7 @@ interface AddressesClient {
 }
 interface OperationsClient<Scope> {
   get: Call<Where & Scope & { operation: string }, GceOperation>;
+  wait: Call<Where & Scope & { operation: string }, GceOperation>;
 }
 interface AuthLike {
   getProjectId(): Promise<string>;
@@ -164,6 +165,14 @@ export class GceApi {
     if (scope.kind === 'zone') return this.call('zoneOperations.get', async (c, project) => (await c.zoneOps.get({ project, zone: scope.zone, operation }, CALL_OPTIONS))[0]);
     if (scope.kind === 'region') return this.call('regionOperations.get', async (c, project) => (await c.regionOps.get({ project, region: scope.region, operation }, CALL_OPTIONS))[0]);
     return this.call('globalOperations.get', async (c, project) => (await c.globalOps.get({ project, operation }, CALL_OPTIONS))[0]);
+  }
+
+  /**
+   * regionOperations.wait: Compute Engine answers when the operation is DONE or after about two
+   * minutes (then still RUNNING); one call, bounded by the per-call limit, never a loop here.
+   */
+  waitRegionOperation(region: string, operation: string): Promise<GceOperation> {
+    return this.call('regionOperations.wait', async (c, project) => (await c.regionOps.wait({ project, region, operation }, CALL_OPTIONS))[0]);
   }
 
   private async call<T>(what: string, run: (clients: Awaited<NonNullable<GceApi['clients']>>, project: string) => Promise<T>): Promise<T> {

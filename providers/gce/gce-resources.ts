@@ -1,12 +1,12 @@
 /**
  * What inletsctl asks Compute Engine to make for one tunnel, and how it names and marks it so
- * that delete finds everything by the tunnel's name alone:
- * - an instance named after the tunnel, with labels `inletsctl=true` and `inletsctl-name=<name>`
- *   and the network tag `inletsctl-<name>`, its boot disk deleted with it;
- * - a firewall rule `inletsctl-<name>` (firewall rules take no labels: the name and description
- *   mark it) opening the control port and the data ports to that tag only;
- * - a static external address `inletsctl-<name>` (labelled like the instance): the instance's
- *   ephemeral IP, promoted once the instance runs, so the tunnel's address never changes.
+ * that delete finds everything by the tunnel id alone (providers/shared/marks.ts):
+ * - a static external address `inletsctl-<tunnel id>`, labelled with the marks, reserved first;
+ * - an instance named after the tunnel, labelled with the marks (and `inletsctl=true`, the label
+ *   versions before v2 wrote and `list` filters on), with that address as its external IP and the
+ *   network tag `inletsctl-<tunnel id>`; its boot disk is labelled too and deleted with it;
+ * - a firewall rule `inletsctl-<tunnel id>` opening exactly the request's openPorts to that tag.
+ *   Firewall rules take no labels: the name and the description (`inletsctl-tunnel=<id>`) mark it.
  *
  * Boot configuration: Debian's GCE images (project debian-cloud) are built without cloud-init;
  * they carry google-guest-agent, which runs the `startup-script` metadata value as root at every
@@ -15,13 +15,15 @@
  * (google-guest-agent, no cloud-init; the EC2 class is the one with cloud-init);
  * startup scripts: https://cloud.google.com/compute/docs/instances/startup-scripts/linux
  */
-import { createHash } from 'node:crypto';
 import type { CreateRequest } from '../../src/core/provider.js';
+import { LABEL, labelsFor, readLabels, type Marks } from '../shared/marks.js';
 
-/** The label every resource inletsctl makes carries; `list` filters on it. */
+/** The label versions before v2 wrote on everything, with the value "true"; `list` filters on it. */
 export const SHARED_LABEL = 'inletsctl';
 /** The label holding the tunnel's name. */
-export const NAME_LABEL = 'inletsctl-name';
+export const NAME_LABEL = LABEL.name;
+/** The label holding the tunnel id: the identity delete and status go by. */
+export const TUNNEL_LABEL = LABEL.tunnel;
 /** Marks firewall rules (which have no labels) as ours, at the start of their description. */
 export const DESCRIPTION_MARK = 'inletsctl tunnel';
 /** The metadata key google-guest-agent runs at boot. */
@@ -37,18 +39,27 @@ export interface TunnelResourceNames {
   tag: string;
 }
 
+type Marked = Pick<CreateRequest, 'name' | 'tunnelId' | 'expiresAt'>;
+
 /**
- * Names of a tunnel's resources. Resource names are at most 63 characters: a long tunnel name is
- * shortened and given a hash of the whole, so the names stay unique and derive from the name alone.
+ * Names of a tunnel's resources. The instance carries the tunnel's name (what people see; the core
+ * refuses a name in use); the rule, the address and the tag carry the tunnel id, so two tunnels of
+ * one name (two state files, two zones) never share or meet one of them.
  */
-export function resourceNames(name: string): TunnelResourceNames {
-  const prefixed = `inletsctl-${name}`;
-  const own = prefixed.length <= 63 ? prefixed : `${prefixed.slice(0, 54).replace(/-+$/, '')}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
-  return { instance: name, firewall: own, address: own, tag: own };
+export function resourceNames(req: Pick<CreateRequest, 'name' | 'tunnelId'>): TunnelResourceNames {
+  const own = `inletsctl-${req.tunnelId}`;
+  return { instance: req.name, firewall: own, address: own, tag: own };
 }
 
-export function labelsFor(name: string): Record<string, string> {
-  return { [SHARED_LABEL]: 'true', [NAME_LABEL]: name };
+/** The labels of every labelled resource of the tunnel: the shared marks plus the pre-v2 label. */
+export function tunnelLabels(req: Marked): Record<string, string> {
+  return { [SHARED_LABEL]: 'true', ...labelsFor(req) };
+}
+
+/** What a resource's labels say; `ours` with either the v2 shared mark or the pre-v2 label. */
+export function readMarks(labels: Record<string, string> | null | undefined): Marks {
+  const marks = readLabels(labels);
+  return { ...marks, ours: marks.ours || labels?.[SHARED_LABEL] === 'true' };
 }
 
 /** The zone to use: `--zone`, else zone "b" of the region (present in every region). */
@@ -77,10 +88,10 @@ export function sourceImage(image: string): string {
   return m ? `projects/${m[1]}/global/images/family/${m[2]}` : image;
 }
 
-/** The Instance to insert (schema `Instance` of compute v1). */
-export function instanceBody(req: CreateRequest, zone: string): Record<string, unknown> {
-  const names = resourceNames(req.name);
-  const labels = labelsFor(req.name);
+/** The Instance to insert (schema `Instance` of compute v1), its external IP the reserved `natIP`. */
+export function instanceBody(req: CreateRequest, zone: string, natIP: string): Record<string, unknown> {
+  const names = resourceNames(req);
+  const labels = tunnelLabels(req);
   return {
     name: names.instance,
     description: `${DESCRIPTION_MARK} ${req.name}: inlets exit node`,
@@ -96,40 +107,43 @@ export function instanceBody(req: CreateRequest, zone: string): Record<string, u
         initializeParams: { sourceImage: sourceImage(req.image), diskSizeGb: BOOT_DISK_GB, diskType: `zones/${zone}/diskTypes/pd-standard`, labels },
       },
     ],
-    // An ephemeral external IP at first; status() promotes it to the static address.
-    networkInterfaces: [{ network: NETWORK, accessConfigs: [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT', networkTier: 'PREMIUM' }] }],
+    networkInterfaces: [{ network: NETWORK, accessConfigs: [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT', networkTier: 'PREMIUM', natIP }] }],
   };
 }
 
-/** The Firewall rule to insert: TCP to the control port and the data ports, from anywhere, to this tunnel's tag. */
+/** The mark in a firewall rule's description (rules take no labels). */
+function firewallMark(tunnelId: string): string {
+  return `${TUNNEL_LABEL}=${tunnelId}`;
+}
+
+/** The Firewall rule to insert: TCP to exactly the request's openPorts, from anywhere, to this tunnel's tag. */
 export function firewallBody(req: CreateRequest): Record<string, unknown> {
-  const names = resourceNames(req.name);
-  const ports = [req.controlPort, ...req.ports.filter((p) => p !== req.controlPort)];
+  const names = resourceNames(req);
   return {
     name: names.firewall,
-    description: `${DESCRIPTION_MARK} ${req.name}: control and data ports`,
+    description: `${DESCRIPTION_MARK} ${req.name} (${firewallMark(req.tunnelId)}): control and data ports`,
     network: NETWORK,
     direction: 'INGRESS',
     priority: 1000,
     sourceRanges: ['0.0.0.0/0'],
     targetTags: [names.tag],
-    allowed: [{ IPProtocol: 'tcp', ports: ports.map(String) }],
+    allowed: [{ IPProtocol: 'tcp', ports: req.openPorts.map(String) }],
   };
 }
 
-/** The Address that promotes the instance's ephemeral IP to a static one. */
-export function addressBody(name: string, ip: string): Record<string, unknown> {
+/** The Address to reserve before the instance: Compute Engine picks the IP. */
+export function addressBody(req: Marked): Record<string, unknown> {
   return {
-    name: resourceNames(name).address,
-    description: `${DESCRIPTION_MARK} ${name}: the exit node's static IP`,
-    address: ip,
+    name: resourceNames({ name: req.name, tunnelId: req.tunnelId }).address,
+    description: `${DESCRIPTION_MARK} ${req.name}: the exit node's static IP`,
     addressType: 'EXTERNAL',
     networkTier: 'PREMIUM',
-    labels: labelsFor(name),
+    labels: tunnelLabels(req),
   };
 }
 
-/** Whether a firewall rule was made by inletsctl for this tunnel (by its description and target tag). */
-export function isOurFirewall(fw: { description?: string | null; targetTags?: string[] | null }, name: string): boolean {
-  return (fw.description ?? '').startsWith(`${DESCRIPTION_MARK} ${name}:`) && (fw.targetTags ?? []).includes(resourceNames(name).tag);
+/** Whether a firewall rule was made by inletsctl for tunnel `tunnelId` (by its description and target tag). */
+export function isOurFirewall(fw: { description?: string | null; targetTags?: string[] | null }, tunnelId: string): boolean {
+  const d = fw.description ?? '';
+  return d.startsWith(`${DESCRIPTION_MARK} `) && d.includes(`(${firewallMark(tunnelId)})`) && (fw.targetTags ?? []).includes(`inletsctl-${tunnelId}`);
 }

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { allocateLoopbackAddress, InstanceBooter, type BootFunction } from './instance-booter.js';
+import type { DeploymentRecord } from './azure-fake-deployments.js';
 
 export type Json = Record<string, unknown>;
 export type ResourceKind = 'virtualNetworks' | 'publicIPAddresses' | 'networkSecurityGroups' | 'networkInterfaces' | 'virtualMachines' | 'disks';
@@ -82,6 +83,8 @@ export class ArmStore {
   readonly groups = new Map<string, Group>();
   readonly resources = new Map<string, Resource>();
   readonly operations = new Map<string, Operation>();
+  /** Template deployments, by deploymentKey (azure-fake-deployments.ts); they go with their group. */
+  readonly deployments = new Map<string, DeploymentRecord>();
   readonly booter: InstanceBooter;
   private readonly failures: Array<{ kind: ResourceKind; error: { code: string; message: string } }> = [];
   private readonly neverNames = new Set<string>();
@@ -204,6 +207,7 @@ export class ArmStore {
       const group = this.groups.get(op.target);
       if (!group) return;
       for (const r of this.resourcesIn(group.subscription, group.name)) this.remove(r);
+      for (const key of [...this.deployments.keys()]) if (key.startsWith(`${op.target}/`)) this.deployments.delete(key);
       this.groups.delete(op.target);
       return;
     }

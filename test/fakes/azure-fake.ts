@@ -2,7 +2,9 @@
  * A fake Azure Resource Manager for the calls the Azure provider makes, following Azure's public
  * REST documentation (see azure-arm-rules.ts): subscriptions, resource groups (list with tag
  * filters and nextLink pages, delete as a long-running operation with a Location header that
- * cascades to everything in the group), and PUT/GET/DELETE of virtual networks (and subnets),
+ * cascades to everything in the group), template deployments (azure-fake-deployments.ts: PUT
+ * validates the template, GET goes Accepted → Running → Succeeded and makes the resources the
+ * template declares), and PUT/GET/DELETE of virtual networks (and subnets),
  * public IP addresses, network security groups, network interfaces and virtual machines, each PUT
  * a long-running operation with an Azure-AsyncOperation header and provisioningState
  * Creating/Updating → Succeeded/Failed. Errors are `{ "error": { "code", "message" } }`; every
@@ -28,6 +30,7 @@ import {
 } from './azure-arm-rules.js';
 import { ArmStore, groupKey, NAMESPACE, resourceKey, type Group, type Json, type Resource, type ResourceKind } from './azure-fake-store.js';
 import { renderGroup, renderResource, renderSubnet } from './azure-fake-render.js';
+import { FakeDeployments } from './azure-fake-deployments.js';
 import type { BootFunction } from './instance-booter.js';
 import type { TestCa } from './azure-test-ca.js';
 
@@ -76,6 +79,11 @@ const ROUTES: Array<{ re: RegExp; namespace: Namespace | ((m: string[]) => Names
   { re: new RegExp(`^/subscriptions/${S}/resourcegroups/${S}$`, 'i'), namespace: 'resources', op: (m) => (VERBS[m] ? `ResourceGroups_${VERBS[m]}` : undefined) },
   { re: new RegExp(`^/subscriptions/${S}/operationresults/${S}$`, 'i'), namespace: 'resources', op: (m) => (m === 'GET' ? 'OperationResults_Get' : undefined) },
   {
+    re: new RegExp(`^/subscriptions/${S}/resourcegroups/${S}/providers/Microsoft\\.Resources/deployments/${S}$`, 'i'),
+    namespace: 'resources',
+    op: (m) => (m === 'PUT' ? 'Deployments_CreateOrUpdate' : m === 'GET' ? 'Deployments_Get' : undefined),
+  },
+  {
     re: new RegExp(`^/subscriptions/${S}/providers/(Microsoft\\.Network|Microsoft\\.Compute)/locations/${S}/operations/${S}$`, 'i'),
     namespace: (m) => (m[1].toLowerCase() === 'microsoft.network' ? 'network' : 'compute'),
     op: (m) => (m === 'GET' ? 'AsyncOperations_Get' : undefined),
@@ -98,6 +106,7 @@ const ROUTES: Array<{ re: RegExp; namespace: Namespace | ((m: string[]) => Names
 
 export class AzureFake extends FakeCloudServer {
   readonly store: ArmStore;
+  readonly deployments: FakeDeployments;
   /** Every PUT body received, in order (tests read what the provider asked for). */
   readonly puts: Array<{ op: string; path: string; body: Json }> = [];
   private readonly subscriptions: string[];
@@ -114,6 +123,7 @@ export class AzureFake extends FakeCloudServer {
       { activeAfterPolls: options.activeAfterPolls ?? 2, networkPolls: options.networkPolls ?? 1, deletePolls: options.deletePolls ?? 1, boot: options.boot },
       (m) => this.problems.push(m),
     );
+    this.deployments = new FakeDeployments(this.store, (m) => this.problems.push(m));
     for (let i = 0; i < (options.foreignGroups ?? 0); i++) {
       // One of them even carries a tunnel's name tag, but not inletsctl=true: still not ours.
       const tags: Record<string, string> = i === 1 ? { 'inletsctl-name': 'ct-by-name' } : { owner: 'someone-else' };
@@ -166,6 +176,7 @@ export class AzureFake extends FakeCloudServer {
     const count = (kind: ResourceKind) => mine.filter((r) => r.kind === kind).length;
     return {
       resourceGroups: [...this.store.groups.values()].filter((g) => !g.foreign).length,
+      deployments: this.deployments.count(),
       virtualNetworks: count('virtualNetworks'),
       publicIPAddresses: count('publicIPAddresses'),
       networkSecurityGroups: count('networkSecurityGroups'),
@@ -210,8 +221,10 @@ export class AzureFake extends FakeCloudServer {
       if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) problems.push('PUT without Content-Type application/json');
       problems.push(...this.bodyViolations(route, req.body).map((v) => `${v.code}: ${v.message}`));
       const tags = (req.body as Json | undefined)?.tags as Record<string, string> | undefined;
-      if (route.op.endsWith('_CreateOrUpdate') && route.op !== 'Subnets_CreateOrUpdate' && (tags?.inletsctl !== 'true' || !tags?.['inletsctl-name'])) {
-        this.problems.push(`${route.op} ${req.pathname}: not tagged inletsctl=true and inletsctl-name`);
+      // Deployments carry no tags of their own: the fake checks each resource of the template.
+      const direct = route.op.endsWith('_CreateOrUpdate') && route.op !== 'Subnets_CreateOrUpdate' && route.op !== 'Deployments_CreateOrUpdate';
+      if (direct && (tags?.['managed-by'] !== 'inletsctl' || !tags?.['inletsctl-name'] || !tags?.['inletsctl-tunnel'])) {
+        this.problems.push(`${route.op} ${req.pathname}: not tagged managed-by=inletsctl, inletsctl-name and inletsctl-tunnel`);
       }
     }
     return problems;
@@ -260,6 +273,16 @@ export class AzureFake extends FakeCloudServer {
       case 'Subnets_Get':
       case 'Subnets_CreateOrUpdate':
         return this.subnet(req, op, p);
+      case 'Deployments_CreateOrUpdate':
+        return this.putDeployment(p, req.body);
+      case 'Deployments_Get': {
+        const g = this.store.groups.get(groupKey(p[0], p[1]));
+        if (!g) return this.groupNotFound(p[1]);
+        const d = this.deployments.get(p[0], p[1], p[2]);
+        if (!d) return this.errorReply(404, 'DeploymentNotFound', `Deployment '${p[2]}' could not be found.`);
+        this.deployments.observe(d);
+        return { status: 200, body: this.deployments.render(d) };
+      }
       default:
         return this.resourceCall(req, op, origin, p);
     }
@@ -286,7 +309,22 @@ export class AzureFake extends FakeCloudServer {
     return [];
   }
 
+  /** PUT of a deployment: validated (recorded as mismatches when refused), then accepted. */
+  private putDeployment(p: string[], body: unknown): FakeReply {
+    const group = this.store.groups.get(groupKey(p[0], p[1]));
+    if (!group) return this.groupNotFound(p[1]);
+    if (group.state === 'Deleting') return this.errorReply(409, 'ResourceGroupBeingDeleted', `The resource group '${p[1]}' is in deprovisioning state and cannot perform this operation.`);
+    const { record, created, violations } = this.deployments.put(p[0], p[1], p[2], body);
+    if (!record) {
+      const [first] = violations;
+      if (first.status !== 409) for (const v of violations) this.mismatches.push(`Deployments_CreateOrUpdate ${p[2]}: ${v.code}: ${v.message}`);
+      return this.errorReply(first.status, first.code, first.message);
+    }
+    return { status: created ? 201 : 200, body: this.deployments.render(record) };
+  }
+
   private bodyViolations(route: Route, body: unknown): Violation[] {
+    if (route.op === 'Deployments_CreateOrUpdate') return []; // validated in putDeployment, with ARM's answer
     if (route.op === 'ResourceGroups_CreateOrUpdate') return checkTracked(body, false);
     if (route.op === 'Subnets_CreateOrUpdate') return checkSubnet({ ...(body as Json), name: route.params[3] });
     const tracked = checkTracked(body);

@@ -1,8 +1,9 @@
 /**
  * The GCE fake's entry in the registry of fakes (test/fakes/index.ts), kept here so the registry
  * takes one row. Operations are named as the discovery document names methods, without
- * `compute.`; these are exactly the ones a create (with its firewall rule and static address) and
- * a delete by name make, so the fault matrix hits each.
+ * `compute.`; these are exactly the ones a create (static address first, then firewall rule and
+ * instance), its status polls and a delete by tunnel id make, so the fault matrix hits each.
+ * (zoneOperations.get and globalOperations.get are read only when an insert failed.)
  */
 import type { FakeEntry } from './index.js';
 
@@ -24,8 +25,8 @@ export const GCE_CLI_ENV: Record<string, string> = {
 export const gceFakeEntry: FakeEntry & { cliEnv: Record<string, string> } = {
   provider: 'gce',
   operations: [
-    'firewalls.insert', 'instances.insert', 'zoneOperations.get', 'instances.get', 'globalOperations.get', 'addresses.get', 'addresses.insert',
-    'regionOperations.get', 'instances.aggregatedList', 'instances.delete', 'firewalls.get', 'firewalls.delete', 'addresses.delete',
+    'addresses.insert', 'regionOperations.wait', 'addresses.get', 'firewalls.insert', 'instances.insert', 'instances.get', 'firewalls.get',
+    'instances.aggregatedList', 'instances.delete', 'firewalls.delete', 'addresses.delete',
   ],
   creatingOps: ['firewalls.insert', 'instances.insert', 'addresses.insert'],
   createOp: 'instances.insert',

@@ -35,6 +35,8 @@ export interface InstanceRecord {
   tags: string[];
   metadata: Array<{ key: string; value: string }>;
   natIP?: string;
+  /** The static address the instance was given as natIP at insert, if any. */
+  staticIP?: string;
   networkIP: string;
   networkTier: string;
   diskName: string;

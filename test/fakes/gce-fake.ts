@@ -5,7 +5,7 @@
  * Every request is matched to a method of Google's discovery document and checked against it (see
  * gce-discovery.ts); so is every answer. Served: instances.insert/get/list/aggregatedList/delete,
  * firewalls.insert/get/list/delete, addresses.insert/get/list/delete, zoneOperations.get/wait,
- * regionOperations.get, globalOperations.get, images.getFromFamily. Anything else is recorded as
+ * regionOperations.get/wait, globalOperations.get, images.getFromFamily. Anything else is recorded as
  * a problem.
  *
  * Behaviour: inserts and deletes answer an Operation that goes PENDING → RUNNING → DONE as it (or
@@ -136,7 +136,9 @@ export class GceFake extends FakeCloudServer {
       if (!String(req.headers['content-type'] ?? '').includes('application/json')) problems.push('content-type is not application/json');
       if (req.body === undefined) problems.push('a JSON body is required');
       else problems.push(...checkBody(req.body, hit.method.request.$ref, hit.method.id));
-    } else if (req.rawBody.length > 0) {
+    } else if (req.rawBody.length > 0 && !(req.method === 'POST' && String(req.rawBody) === '""')) {
+      // The SDK's REST transport sends the JSON string "" as the body of a POST that takes none
+      // (regionOperations.wait); Compute Engine ignores it, so only other bodies are flagged.
       problems.push('a body was sent, but the method takes none');
     }
     return problems;
@@ -207,12 +209,13 @@ export class GceFake extends FakeCloudServer {
       case 'zoneOperations.get':
       case 'regionOperations.get':
       case 'globalOperations.get':
-      case 'zoneOperations.wait': {
+      case 'zoneOperations.wait':
+      case 'regionOperations.wait': {
         const o = this.operations.get(p.operation);
         const where = p.zone ? { kind: 'zone', zone: p.zone } : p.region ? { kind: 'region', region: p.region } : { kind: 'global' };
         if (!o || JSON.stringify(o.scope) !== JSON.stringify(where)) return this.notFound(`operations/${p.operation}`);
         this.operations.tick(o);
-        if (op === 'zoneOperations.wait') for (let n = 0; n < 3; n++) this.operations.tick(o); // waits until DONE
+        if (op.endsWith('.wait')) for (let n = 0; n < 3; n++) this.operations.tick(o); // waits until DONE
         return { status: 200, body: operationJson(this.project, o) };
       }
       case 'images.getFromFamily': {
@@ -238,7 +241,10 @@ export class GceFake extends FakeCloudServer {
     if (!family || !IMAGE_FAMILIES[family[1]]) return this.notFound(String(init.sourceImage ?? 'sourceImage'));
     const nics = (body.networkInterfaces ?? []) as Array<{ network?: string; accessConfigs?: Array<{ natIP?: string; networkTier?: string }> }>;
     if (nics.length !== 1 || !/(^|\/)global\/networks\/default$/.test(nics[0].network ?? 'global/networks/default')) return this.invalid('Only the default network is known to the fake.');
-    if (nics[0].accessConfigs?.[0]?.natIP) return this.invalid('The fake serves ephemeral external IPs only.');
+    // A natIP must be a static address of the instance's region that no one uses (Compute Engine's rule).
+    const natIP = nics[0].accessConfigs?.[0]?.natIP;
+    const reserved = natIP === undefined ? undefined : [...this.addresses.values()].find((a) => a.address === natIP && a.region === zone.replace(/-[a-z]$/, ''));
+    if (natIP !== undefined && (!reserved || reserved.status !== 'RESERVED')) return this.invalid(`Invalid value for field 'resource.networkInterfaces[0].accessConfigs[0].natIP': '${natIP}'. The specified external IP address '${natIP}' was not found in region '${zone.replace(/-[a-z]$/, '')}' or is not free.`);
     const metadata = ((body.metadata as { items?: Array<{ key: string; value: string }> } | undefined)?.items ?? []).map((m) => ({ key: m.key, value: m.value }));
     if (metadata.some((m) => Buffer.byteLength(m.value) > 256 * 1024)) return this.invalid('Metadata value must be at most 262144 bytes.');
     const inst = this.newInstance({
@@ -247,7 +253,14 @@ export class GceFake extends FakeCloudServer {
     }, false);
     const op = this.operations.start('instances.insert', { kind: 'zone', zone }, `zones/${zone}/instances/${name}`, inst.id);
     if (op.error) this.removeInstance(inst); // the VM never comes to be
-    else inst.op = op;
+    else {
+      inst.op = op;
+      if (reserved) {
+        inst.staticIP = reserved.address;
+        reserved.users = [`${API_ROOT}/projects/${this.project}/zones/${zone}/instances/${name}`];
+        reserved.status = 'IN_USE';
+      }
+    }
     return { status: 200, body: operationJson(this.project, op) };
   }
 
@@ -279,7 +292,7 @@ export class GceFake extends FakeCloudServer {
     if (this.neverActiveAll || this.neverActiveNames.has(inst.name)) return inst;
     if (inst.status === 'PROVISIONING' && inst.observed >= 1) {
       inst.status = 'STAGING';
-      inst.natIP = allocateLoopbackAddress();
+      inst.natIP = inst.staticIP ?? allocateLoopbackAddress();
     }
     if (inst.status === 'STAGING' && inst.observed >= (this.options.activeAfterPolls ?? 2)) {
       inst.status = 'RUNNING';

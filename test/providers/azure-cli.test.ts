@@ -18,7 +18,9 @@ import { AzureLoginFake } from '../fakes/azure-login-fake.js';
 import { makeTestCa, type TestCa } from '../fakes/azure-test-ca.js';
 import { leftovers } from '../fakes/index.js';
 import { snapshotBuild, type BuildSnapshot } from './build-snapshot.js';
-import { checkTraffic, parseCreated } from './contract-helpers.js';
+import { checkTraffic, cliUser, parseCreated } from './contract-helpers.js';
+import { azureProvider } from '../../providers/azure/index.js';
+import { killedCreateDeletedByNewProcess } from '../helpers/v2-cli-checks.js';
 
 const TENANT = '72f988bf-0000-4000-8000-00000000beef';
 const APP_ID = '1f2e3d4c-0000-4000-8000-0000000000a1';
@@ -94,7 +96,7 @@ describe('inletsctl with --provider azure over https', () => {
       const created = await w.run(['create', 'az-cli-https', '--ports', '9300', '--json', ...FLAGS]);
       expect(created.code, created.stderr).toBe(0);
       const info = parseCreated(created);
-      expect(info).toMatchObject({ name: 'az-cli-https', id: 'inletsctl-az-cli-https', ip: expect.stringMatching(/^127\.0\.\d+\.\d+$/) });
+      expect(info).toMatchObject({ name: 'az-cli-https', id: expect.stringMatching(/^inletsctl-az-cli-https-[0-9a-f]{12}$/), ip: expect.stringMatching(/^127\.0\.\d+\.\d+$/) });
       await checkTraffic(build, info, 9300);
 
       const listed = await w.run(['list', '--json']);
@@ -132,6 +134,20 @@ describe('inletsctl with --provider azure over https', () => {
       expect(leftovers(w.fake)).toEqual({});
     } finally {
       await w.close();
+    }
+  });
+
+  it('a create killed right after the deployment PUT is deleted by a new process, from its state record and the tags', { timeout: 120_000 }, async () => {
+    const fake = new AzureFake({ boot: false });
+    await fake.start();
+    const user = await cliUser(build, azureProvider.description, fake, { AZURE_SUBSCRIPTION_ID: FAKE_SUBSCRIPTION });
+    try {
+      await killedCreateDeletedByNewProcess(user, fake, 'Deployments_CreateOrUpdate', 'az-killed');
+      expect(fake.mismatches).toEqual([]);
+      expect(fake.problems).toEqual([]);
+    } finally {
+      await user.cleanup();
+      await fake.close();
     }
   });
 });

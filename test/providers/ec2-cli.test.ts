@@ -13,6 +13,8 @@ import { Ec2Fake } from '../fakes/ec2-fake.js';
 import type { FakeAwsCredentials } from '../fakes/ec2-sigv4.js';
 import { snapshotBuild, type BuildSnapshot } from './build-snapshot.js';
 import { cliUser, type CliUser } from './contract-helpers.js';
+import { killedCreateDeletedByNewProcess } from '../helpers/v2-cli-checks.js';
+import { EC2_CLI_ENV } from '../fakes/ec2-entry.js';
 
 const TEMPORARY: FakeAwsCredentials = { accessKeyId: 'ASIACLITEST000000001', secretAccessKey: 'cli-secret-never-printed', sessionToken: 'cli-session-token-never-printed' };
 
@@ -82,5 +84,12 @@ describe('ec2 credentials through the CLI', () => {
     expect(refused.error).toMatch(/AuthFailure.*AWS was not able to validate the provided access credentials/);
     expect(refused.output).not.toContain('a-wrong-secret-never-printed');
     expect(fake.log.map((e) => [e.op, e.status])).toEqual([['DescribeInstances', 401]]);
+  });
+
+  it('a create killed right after RunInstances is deleted by a new process, from its state record and the tags', { timeout: 120_000 }, async () => {
+    fake = new Ec2Fake({ boot: false, credentials: [{ accessKeyId: EC2_CLI_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: EC2_CLI_ENV.AWS_SECRET_ACCESS_KEY }], terminateAfterPolls: 2 });
+    await fake.start();
+    user = await cliUser(build, ec2Provider.description, fake, EC2_CLI_ENV);
+    await killedCreateDeletedByNewProcess(user, fake, 'RunInstances', 'ec2-killed');
   });
 });

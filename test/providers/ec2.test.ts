@@ -19,6 +19,7 @@ import { Ec2Fake, type Ec2FakeOptions } from '../fakes/ec2-fake.js';
 import { IMPOSTOR_ACCOUNT, regionNetwork } from '../fakes/ec2-catalog.js';
 import { leftovers } from '../fakes/index.js';
 import { deleteUntilDone, rejection, request, waitActive } from './provider-steps.js';
+import { deletedByNewProvider, finishedByNewProvider, foreignIdForbidden, sameNameSurvives } from '../helpers/v2-provider-checks.js';
 
 const KEY_ID = 'AKIAEC2TESTKEY000001';
 const SECRET = 'ec2-test-secret-do-not-print';
@@ -69,16 +70,18 @@ function instanceNamed(name: string) {
   return [...fake.world.instances.values()].find((i) => i.tags.some((t) => t.Key === 'inletsctl-name' && t.Value === name))!;
 }
 
-const tagsOf = (name: string) => [
+const tagsOf = (name: string, tunnelId: string) => [
   { Key: 'Name', Value: name },
   { Key: 'inletsctl', Value: 'true' },
+  { Key: 'managed-by', Value: 'inletsctl' },
   { Key: 'inletsctl-name', Value: name },
+  { Key: 'inletsctl-tunnel', Value: tunnelId },
 ];
 
 describe('ec2 provider', () => {
   it('creates an instance and its security group, sees it running, lists it across pages, and deletes everything', async () => {
     const provider = await start({ maxPerPage: 1, foreign: 2, activeAfterPolls: 3, terminateAfterPolls: 2 });
-    const req = ec2Request('inlets-brave-otter-0001', { ports: [8080, 2222], userData: Buffer.from('user-data bytes \u00e9\0\xff') });
+    const req = ec2Request('inlets-brave-otter-0001', { ports: [8080, 2222], openPorts: [2222, 8080, 8123], userData: Buffer.from('user-data bytes \u00e9\0\xff') });
     const created = await provider.create(req);
     expect(created).toMatchObject({ name: req.name, status: 'provisioning', providerStatus: 'pending', region: 'eu-west-1' });
     expect(created.ip).toBeUndefined();
@@ -88,16 +91,16 @@ describe('ec2 provider', () => {
     const inst = instanceNamed(req.name);
     expect(inst.imageId).toBe('ami-0d13a0000000bb002'); // Debian's newest arm64 Debian 13 (t4g is arm64), not the impostor's
     expect(inst.userData.equals(req.userData)).toBe(true);
-    expect(inst.tags).toEqual(tagsOf(req.name));
-    expect(inst.volume).toMatchObject({ deleteOnTermination: true, type: 'gp3', tags: tagsOf(req.name) });
-    expect(inst.eni.tags).toEqual(tagsOf(req.name));
+    expect(inst.tags).toEqual(tagsOf(req.name, req.tunnelId));
+    expect(inst.volume).toMatchObject({ deleteOnTermination: true, type: 'gp3', tags: tagsOf(req.name, req.tunnelId) });
+    expect(inst.eni.tags).toEqual(tagsOf(req.name, req.tunnelId));
     expect(inst).toMatchObject({ cpuCredits: 'standard', httpTokens: 'required', subnetId: regionNetwork('eu-west-1').defaultSubnet });
     const group = fake.world.groups.get(created.data!.securityGroupId)!;
-    expect(group).toMatchObject({ name: `inletsctl-${req.name}`, tags: tagsOf(req.name), vpcId: regionNetwork('eu-west-1').defaultVpc });
+    expect(group).toMatchObject({ name: `inletsctl-${req.name}-${req.tunnelId}`, tags: tagsOf(req.name, req.tunnelId), vpcId: regionNetwork('eu-west-1').defaultVpc });
     expect(group.ingress.map((r) => [r.IpProtocol, r.FromPort, r.ToPort, r.CidrIpv4 ?? r.CidrIpv6])).toEqual([
-      ['tcp', 8123, 8123, '0.0.0.0/0'], ['tcp', 8123, 8123, '::/0'],
-      ['tcp', 8080, 8080, '0.0.0.0/0'], ['tcp', 8080, 8080, '::/0'],
       ['tcp', 2222, 2222, '0.0.0.0/0'], ['tcp', 2222, 2222, '::/0'],
+      ['tcp', 8080, 8080, '0.0.0.0/0'], ['tcp', 8080, 8080, '::/0'],
+      ['tcp', 8123, 8123, '0.0.0.0/0'], ['tcp', 8123, 8123, '::/0'],
     ]);
 
     const active = await waitActive(provider, created);
@@ -105,10 +108,10 @@ describe('ec2 provider', () => {
     await provider.create(ec2Request('inlets-calm-yak-0002'));
     const listed = await provider.list();
     expect(listed.map((h) => h.name).sort()).toEqual(['inlets-brave-otter-0001', 'inlets-calm-yak-0002']);
-    expect(listed.find((h) => h.id === created.id)?.ip).toBe(active.ip);
+    expect(listed.find((h) => h.id === created.id)).toMatchObject({ ip: active.ip, tunnelId: req.tunnelId });
     expect(fake.log.filter((e) => e.op === 'DescribeInstances').length).toBeGreaterThan(4); // one instance a page
 
-    expect(await deleteUntilDone(provider, { name: req.name, region: 'eu-west-1' })).toBeGreaterThan(2);
+    expect(await deleteUntilDone(provider, { name: req.name, tunnelId: req.tunnelId, region: 'eu-west-1' })).toBeGreaterThan(2);
     expect((await provider.list()).map((h) => h.name)).toEqual(['inlets-calm-yak-0002']);
     await deleteUntilDone(provider, { name: 'inlets-calm-yak-0002', id: listed.find((h) => h.name === 'inlets-calm-yak-0002')!.id, region: 'eu-west-1' });
     expect(leftovers(fake)).toEqual({});
@@ -117,9 +120,9 @@ describe('ec2 provider', () => {
 
   it('picks the x86_64 image for an x86 plan, and never an image from another account', async () => {
     const provider = await start({ maxPerPage: 1 });
-    await provider.create(ec2Request('inlets-x86-0003', { plan: 't3.nano' }));
+    const x86 = await provider.create(ec2Request('inlets-x86-0003', { plan: 't3.nano' }));
     expect(instanceNamed('inlets-x86-0003').imageId).toBe('ami-0d13a0000000aa002');
-    await provider.create(ec2Request('inlets-big-0004', { plan: 'm7g.medium', image: 'debian-12' }));
+    const big0 = await provider.create(ec2Request('inlets-big-0004', { plan: 'm7g.medium', image: 'debian-12' }));
     const big = instanceNamed('inlets-big-0004');
     expect(big).toMatchObject({ imageId: 'ami-0d12a0000000bb001', cpuCredits: undefined }); // not burstable: no CreditSpecification
     // Even when an answer holds an impostor's newer image of the same name, it is not chosen.
@@ -127,7 +130,7 @@ describe('ec2 provider', () => {
     const real = { ...lookalike, ImageId: 'ami-0good', OwnerId: DEBIAN_OWNER_ID, Name: 'debian-13-amd64-20250814-2206', CreationDate: '2025-08-14T22:06:00.000Z' };
     expect(newestOfficial([lookalike, real], 'debian-13-amd64-', 'x86_64')?.imageId).toBe('ami-0good');
     expect(newestOfficial([lookalike], 'debian-13-amd64-', 'x86_64')).toBeUndefined();
-    for (const name of ['inlets-x86-0003', 'inlets-big-0004']) await deleteUntilDone(provider, { name, region: 'eu-west-1' });
+    for (const host of [x86, big0]) await deleteUntilDone(provider, { name: host.name, tunnelId: host.tunnelId, region: 'eu-west-1' });
     expect(leftovers(fake)).toEqual({});
   });
 
@@ -148,16 +151,17 @@ describe('ec2 provider', () => {
     expect(fake.log.length).toBe(calls);
   });
 
-  it('finds the instance by its tag when create was interrupted before it returned an id', async () => {
+  it('finds the instance by its tunnel-id tag when create was interrupted before it returned an id', async () => {
     const provider = await start({ lagPolls: 2 });
-    const created = await provider.create(ec2Request('inlets-quick-lynx-0006'));
+    const req = ec2Request('inlets-quick-lynx-0006');
+    const created = await provider.create(req);
     // EC2 is eventually consistent: right after RunInstances, the id may be unknown for a moment.
     await expect(provider.status(created)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    const byTag = await provider.status({ name: 'inlets-quick-lynx-0006', region: 'eu-west-1' });
+    const byTag = await provider.status({ name: 'inlets-quick-lynx-0006', tunnelId: req.tunnelId, region: 'eu-west-1' });
     expect(byTag.id).toBe(created.id);
-    await deleteUntilDone(provider, { name: 'inlets-quick-lynx-0006', region: 'eu-west-1' });
+    await deleteUntilDone(provider, { name: 'inlets-quick-lynx-0006', tunnelId: req.tunnelId, region: 'eu-west-1' });
     expect(leftovers(fake)).toEqual({});
-    await expect(provider.status({ name: 'inlets-quick-lynx-0006', region: 'eu-west-1' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(provider.status({ name: 'inlets-quick-lynx-0006', tunnelId: req.tunnelId, region: 'eu-west-1' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('maps errors to codes, quoting EC2\'s code and message and never a credential', async () => {
@@ -210,15 +214,16 @@ describe('ec2 provider', () => {
     expect(leftovers(fake)).toEqual({});
   });
 
-  it('when RunInstances took effect but its answer was lost, fails for good and delete by name removes it all', async () => {
+  it('when RunInstances took effect but its answer was lost, fails for good and delete by tunnel id removes it all', async () => {
     const provider = await start({ terminateAfterPolls: 3 });
     fake.inject({ kind: 'drop', op: 'RunInstances', after: true });
-    const err = await rejection(provider.create(ec2Request('inlets-lost-0011')));
+    const lost = ec2Request('inlets-lost-0011');
+    const err = await rejection(provider.create(lost));
     expect(err).toMatchObject({ code: 'NETWORK', retryable: false });
     expect(err.message).toMatch(/security group sg-\w+ was left for cleanup/);
     expect(fake.holdings()).toMatchObject({ instances: 1, securityGroups: 1 });
     // Terminating, then the group while the instance still holds it (DependencyViolation), then done.
-    expect(await deleteUntilDone(provider, { name: 'inlets-lost-0011', region: 'eu-west-1' })).toBeGreaterThanOrEqual(4);
+    expect(await deleteUntilDone(provider, { name: 'inlets-lost-0011', tunnelId: lost.tunnelId, region: 'eu-west-1' })).toBeGreaterThanOrEqual(4);
     expect(fake.log.some((e) => e.op === 'DeleteSecurityGroup' && e.status === 400)).toBe(true);
     expect(leftovers(fake)).toEqual({});
   });
@@ -238,14 +243,14 @@ describe('ec2 provider', () => {
     const provider = await start({ foreign: 1 });
     const foreign = [...fake.world.instances.values()].find((i) => i.foreign)!;
     const err = await rejection(provider.delete({ name: 'not-ours', id: foreign.id, region: 'eu-west-1' }));
-    expect(err).toMatchObject({ code: 'INVALID', retryable: false });
+    expect(err).toMatchObject({ code: 'FORBIDDEN', retryable: false });
     expect(fake.holdings()).toMatchObject({ foreignInstancesMissing: 0, foreignGroupsMissing: 0 });
   });
 
   it('lists the home region and every region it created in', async () => {
     const provider = await start();
-    await provider.create(ec2Request('inlets-dublin-0013'));
-    await provider.create(ec2Request('inlets-virginia-0014', { region: 'us-east-1' }));
+    const dublin = await provider.create(ec2Request('inlets-dublin-0013'));
+    const virginia = await provider.create(ec2Request('inlets-virginia-0014', { region: 'us-east-1' }));
     expect((await provider.list()).map((h) => `${h.name}@${h.region}`).sort()).toEqual(['inlets-dublin-0013@eu-west-1', 'inlets-virginia-0014@us-east-1']);
     // Another user (no remembered regions) sees the home region; $AWS_REGION moves it.
     const stranger = createEc2Provider(context());
@@ -256,7 +261,7 @@ describe('ec2 provider', () => {
     } finally {
       delete process.env.AWS_REGION;
     }
-    for (const [name, region] of [['inlets-dublin-0013', 'eu-west-1'], ['inlets-virginia-0014', 'us-east-1']]) await deleteUntilDone(provider, { name, region });
+    for (const host of [dublin, virginia]) await deleteUntilDone(provider, host);
     expect(leftovers(fake)).toEqual({});
   });
 
@@ -271,6 +276,41 @@ describe('ec2 provider', () => {
     expect(readFileSync(new URL('../../providers/ec2/index.ts', import.meta.url), 'utf8')).not.toMatch(/from '@aws-sdk/);
     expect(endpointOverride({ ...context(), apiUrl: undefined }, { AWS_ENDPOINT_URL_EC2: 'http://127.0.0.1:1/' })).toBe('http://127.0.0.1:1');
     expect(endpointOverride({ ...context(), apiUrl: undefined }, { AWS_EC2_API_URL: 'http://127.0.0.2:1', AWS_ENDPOINT_URL_EC2: 'http://x' })).toBe('http://127.0.0.2:1');
+  });
+});
+
+describe('ec2 provider, contract v2 (tunnel ids)', () => {
+  it('a create dropped right after RunInstances is finished by a new provider object, from the cloud alone', async () => {
+    await start({ activeAfterPolls: 3 });
+    await finishedByNewProvider(() => createEc2Provider(context()), ec2Request('inlets-dropped-0101'));
+    expect(leftovers(fake)).toEqual({});
+  });
+
+  it('a create dropped right after RunInstances is deleted by a new provider object', async () => {
+    await start({ terminateAfterPolls: 2 });
+    await deletedByNewProvider(() => createEc2Provider(context()), ec2Request('inlets-dropped-0102'));
+    expect(leftovers(fake)).toEqual({});
+  });
+
+  it('deleting by tunnel id leaves a same-named tunnel with another id, and its group, untouched', async () => {
+    await start({ terminateAfterPolls: 2 });
+    const first = ec2Request('inlets-twin-0103');
+    const second = ec2Request('inlets-twin-0103');
+    const provider = createEc2Provider(context());
+    await sameNameSurvives(() => provider, first, second);
+    expect(leftovers(fake)).toEqual({});
+  });
+
+  it('delete --id of an instance without our tag is FORBIDDEN; one with it takes its tunnel id\'s group', async () => {
+    const provider = await start({ foreign: 1, terminateAfterPolls: 1 });
+    const foreign = [...fake.world.instances.values()].find((i) => i.foreign)!;
+    await foreignIdForbidden(provider, { name: 'whatever', id: foreign.id, region: 'eu-west-1' });
+    const req = ec2Request('inlets-by-id-0104');
+    const created = await provider.create(req);
+    await deleteUntilDone(provider, { name: 'x', id: created.id, region: 'eu-west-1' });
+    expect(leftovers(fake)).toEqual({});
+    // Nothing to go by but a name: refused, nothing looked up.
+    await expect(provider.delete({ name: 'inlets-by-id-0104', region: 'eu-west-1' })).rejects.toMatchObject({ code: 'INVALID' });
   });
 });
 
