@@ -30,19 +30,24 @@ describe('names', () => {
 });
 
 describe('parseDuration', () => {
-  it('reads units and bare seconds', () => {
+  it('reads units, days included', () => {
     expect(parseDuration('500ms', 'poll')).toBe(500);
     expect(parseDuration('2s', 'poll')).toBe(2000);
     expect(parseDuration('10m', 'timeout')).toBe(600_000);
     expect(parseDuration('1m30s', 'timeout')).toBe(90_000);
     expect(parseDuration('1h', 'timeout')).toBe(3_600_000);
-    expect(parseDuration('3', 'poll')).toBe(3000);
-    expect(parseDuration(1.5, 'poll')).toBe(1500);
+    expect(parseDuration('2d', 'ttl')).toBe(172_800_000);
+    expect(parseDuration('1.5s', 'poll')).toBe(1500);
+  });
+
+  it('refuses a bare number (seconds or minutes?) naming the flag and the value', () => {
+    expect(() => parseDuration('10', 'timeout')).toThrow('--timeout "10" needs a unit: for example 10s or 10m');
+    expect(() => parseDuration(30, 'timeout')).toThrow(/--timeout "30" needs a unit/);
   });
 
   it('names the flag when the text is not a duration', () => {
     for (const bad of ['abc', '10 minutes', '5x', '0', '0s', '-1s', '']) {
-      expect(() => parseDuration(bad, 'timeout')).toThrow(/--timeout/);
+      expect(() => parseDuration(bad, 'timeout')).toThrow(`--timeout "${bad}"`);
     }
   });
 });

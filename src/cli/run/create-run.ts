@@ -13,6 +13,7 @@ import { formatDuration } from '../../core/poller.js';
 import { createProgress } from '../../core/progress.js';
 import { registry } from '../../core/registry.js';
 import { StateStore, configDir, type TunnelRecord } from '../../core/state-store.js';
+import { withDetails } from '../error-details.js';
 import { askChoice, isInteractive } from './interactive.js';
 import { buildProviderContext } from './provider-context.js';
 import { onInterrupt } from './signals.js';
@@ -94,11 +95,20 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
       cleanupSignal: cleanupAbort.signal,
       finalCheck: args.test === true ? (record) => runFinalTest(record, (line) => progress.update(line)) : undefined,
     });
+  } catch (err) {
+    throw withDetails(err, { tunnel: await whatRemains(store, name) });
   } finally {
     stopListening();
     progress.stop();
   }
   printCreated(result, json);
+}
+
+/** For the `--json` error: whether the failed tunnel is still recorded (kept) and how to delete it. */
+async function whatRemains(store: StateStore, name: string): Promise<Record<string, unknown>> {
+  const kept = await store.get(name).catch(() => undefined);
+  if (!kept) return { name, kept: false };
+  return { name, kept: true, status: kept.status, provider: kept.provider, id: kept.id, ip: kept.ip, deleteCommand: deleteCommandFor(name, { yes: true }) };
 }
 
 /** `--test`: traffic through the public address, on the first data port asked for (a firewall may allow only those). */
@@ -126,7 +136,7 @@ function printCreated(result: CreatedTunnel, json: boolean): void {
       ports: r.ports,
       clientCommand: command,
       clientEnv: 'INLETS_TOKEN',
-      deleteCommand: del,
+      deleteCommand: deleteCommandFor(r.name, { yes: true }),
       serverVersion: result.server.version,
       timings: result.timings,
       ...(result.check !== undefined ? { test: result.check } : {}),
