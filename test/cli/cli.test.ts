@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bundleFakeProvider, fakeCloud, fakeEvents, makeSandbox, requireBuild, root, runCli, stateRecords, type Sandbox } from './cli-harness.js';
+import { INLETS, INLETSCTL, bundleFakeProvider, fakeCloud, fakeEvents, makeSandbox, requireBuild, root, runCli, stateRecords, type Sandbox } from './cli-harness.js';
 
 let moduleDir: string;
 let fakeModule: string;
@@ -162,12 +162,12 @@ describe('create, list and delete with the fake provider', () => {
     const r = await runCli(['create', 'json-one', '--provider', 'fake', '--poll', '200ms', '--ports', '8080', '--json'], sb.env);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout); // exactly one JSON document, nothing else on stdout
-    expect(out).toMatchObject({ name: 'json-one', provider: 'fake', region: 'fake-1', id: '1', controlPort: 8123, ports: [8080], deleteCommand: 'inletsctl delete json-one' });
+    expect(out).toMatchObject({ name: 'json-one', provider: 'fake', region: 'fake-1', id: '1', controlPort: 8123, ports: [8080], deleteCommand: `${INLETSCTL} delete json-one --yes` });
     expect(out.ip).toMatch(/^127\.77\.\d+\.\d+$/);
     expect(out.token).toMatch(/^[0-9a-f]{64}$/);
     expect(out.pin).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(out.url).toBe(`wss://${out.ip}:8123`);
-    expect(out.clientCommand).toBe(`inlets tcp client --url wss://${out.ip}:8123 --token-env INLETS_TOKEN --tls-pin ${out.pin} --upstream 127.0.0.1 --port 8080`);
+    expect(out.clientCommand).toBe(`${INLETS} tcp client --url wss://${out.ip}:8123 --token-env INLETS_TOKEN --tls-pin ${out.pin} --upstream 127.0.0.1 --port 8080`);
     for (const k of ['apiMs', 'activeMs', 'readyMs', 'totalMs']) expect(typeof out.timings[k]).toBe('number');
     // Progress went to stderr as plain timestamped lines (not a terminal), never the token.
     expect(r.stderr).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z Creating json-one at fake/m);
@@ -200,8 +200,9 @@ describe('create, list and delete with the fake provider', () => {
     const ip = /IP:\s+(\S+)/.exec(r.stdout)![1];
     const token = /Token:\s+([0-9a-f]{64})/.exec(r.stdout)![1];
     expect(r.stdout).toContain(`export INLETS_TOKEN=${token}\n`);
-    expect(r.stdout).toMatch(new RegExp(`inlets tcp client --url wss://${ip.replace(/\./g, '\\.')}:8123 --token-env INLETS_TOKEN --tls-pin sha256:[0-9a-f]{64} --upstream 127\\.0\\.0\\.1 --port 8080`));
-    expect(r.stdout).toContain('inletsctl delete text-one');
+    expect(r.stdout).toContain(`${INLETS} tcp client --url wss://${ip}:8123 `);
+    expect(r.stdout).toMatch(new RegExp(`tcp client --url wss://${ip.replace(/\./g, '\\.')}:8123 --token-env INLETS_TOKEN --tls-pin sha256:[0-9a-f]{64} --upstream 127\\.0\\.0\\.1 --port 8080`));
+    expect(r.stdout).toContain(`${INLETSCTL} delete text-one\n`);
     expect(r.stdout).toMatch(/in [\d.]+ m?s: API .*, VM active .*, tunnel ready /);
     expect((await fakeCloud(sb.cloudDir)).firewalls).toEqual(['fw-text-one']);
     expect((await stateRecords(sb.configDir))[0].options).toEqual({ 'fake-flavour': 'spicy' });
