@@ -100,7 +100,8 @@ describe('help and usage errors', () => {
     const r = await runCli(['create', '--provider', 'fake', '--access-token-file', join(sb.dir, 'absent'), '--json'], sb.env);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`cannot read --access-token-file ${join(sb.dir, 'absent')} (ENOENT)`);
-    expect(r.stdout).toBe('');
+    // With --json the same error is the one object on stdout (issue 14).
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'CREDENTIAL_FILE', exitCode: 2 });
   });
 });
 
@@ -136,7 +137,7 @@ describe('providers, version, completion', () => {
     expect(table.stdout).toMatch(/^NAME\s+REGION\s+PLAN\s+IMAGE\s+\$\/MONTH\s+FIREWALL\s+CREDENTIALS/);
     expect(table.stdout).toMatch(/^local\s+loopback/m);
     expect(table.stdout).toMatch(/^digitalocean \(default\)\s+lon1/m);
-    expect(table.stdout).toMatch(/^fake\s+fake-1\s+tiny\s+debian-13\s+0\.00\s+optional\s+--access-token, --access-token-file, FAKE_CLOUD_TOKEN/m);
+    expect(table.stdout).toMatch(/^fake\s+fake-1\s+tiny\s+debian-13\s+0\s+optional \(--firewall\)\s+--access-token, --access-token-file, FAKE_CLOUD_TOKEN/m);
     const json = JSON.parse((await runCli(['providers', '--json'], sb.env)).stdout);
     expect(json.default).toBe('digitalocean');
     expect(json.providers[0].name).toBe('local');
