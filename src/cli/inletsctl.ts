@@ -86,7 +86,7 @@ function hintFor(err: unknown, argv: string[]): string | undefined {
     if (providerError.retryable) return 'The provider may be busy or unreachable; try again in a minute.';
   }
   // An interruption was the user's own doing: there is nothing more to learn from --debug.
-  if (codeOf(err) === 'INTERRUPTED') return undefined;
+  if (codeOf(err) === 'INTERRUPTED' || codeOf(err) === 'DECLINED') return undefined;
   if (!argv.includes('--debug')) return 'Run again with --debug for details.';
   return undefined;
 }

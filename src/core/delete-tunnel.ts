@@ -63,8 +63,13 @@ export function findInState(records: TunnelRecord[], target: DeleteTarget, provi
  * Finds the target among the hosts the provider reports (by tag or label).
  * @throws CodedError `NOT_FOUND` when none matches; `AMBIGUOUS` when several do.
  */
-export async function findInProvider(provider: Provider, providerName: string, target: DeleteTarget, options: { timeoutMs: number; signal?: AbortSignal }): Promise<Host> {
-  const hosts = await retryCall(() => provider.list(), { what: `${providerName} to list its hosts`, timeoutMs: options.timeoutMs, signal: options.signal });
+export async function findInProvider(
+  provider: Provider,
+  providerName: string,
+  target: DeleteTarget,
+  options: { timeoutMs: number; signal?: AbortSignal; onWait?: PollOptions['onWait'] },
+): Promise<Host> {
+  const hosts = await retryCall(() => provider.list(), { what: `${providerName} to list its hosts`, timeoutMs: options.timeoutMs, signal: options.signal, onWait: options.onWait });
   const matches = hosts.filter(
     (h) => (target.name !== undefined && h.name === target.name) || (target.id !== undefined && h.id === target.id) || (target.ip !== undefined && h.ip === target.ip),
   );

@@ -81,6 +81,28 @@ describe('--json failures are one JSON object on stdout', () => {
   });
 });
 
+describe('delete by --id with no state record', () => {
+  it('shows progress while the provider cannot be reached, then times out naming why', async () => {
+    const sb = await sandbox();
+    const closed = await closedPortUrl();
+    const r = await runCli(['delete', '--id', '999', '--provider', 'digitalocean', '--api-url', closed, '--yes', '--timeout', '2s', '--poll', '200ms'], { ...sb.env, DIGITALOCEAN_TOKEN: 'do-secret' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Looking for id 999 at digitalocean: .*next check in/);
+    expect(r.stderr).toContain('gave up waiting for digitalocean to list its hosts');
+    expect(r.stderr).not.toContain('do-secret');
+  });
+});
+
+/** An http:// URL on loopback where nothing listens. */
+async function closedPortUrl(): Promise<string> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
 describe('printed commands run as printed', () => {
   it('the JSON deleteCommand has --yes and deletes off a terminal', async () => {
     const sb = await sandbox();

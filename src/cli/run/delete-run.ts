@@ -35,6 +35,13 @@ export async function runDelete(args: Record<string, unknown>): Promise<void> {
     throw new UsageError(`no tunnel with ${target.name ? `name "${target.name}"` : what} in ${store.path}; to delete one made elsewhere, add --provider`, 'NOT_IN_STATE');
   }
   const description = reg.describe(providerName);
+  // Confirm before asking for a cloud token: someone who answers no should not have typed a secret.
+  if (!yes) {
+    const place = record ? `${record.name} at ${providerName}${record.ip ? ` (${record.ip})` : ''}` : `${what} at ${providerName}`;
+    if (!(await askConfirm(`Delete ${place} and everything created with it?`))) {
+      throw new CodedError('DECLINED', 'not confirmed: nothing was deleted');
+    }
+  }
   const context = await buildProviderContext(description, args, { record, interactive, needCredentials: true });
   if (context.missing.length) throw new UsageError(`missing ${context.missing.join('; ')}`, 'MISSING_VALUES');
   const provider = await reg.instantiate(providerName, context.ctx);
@@ -48,17 +55,13 @@ export async function runDelete(args: Record<string, unknown>): Promise<void> {
       ref = refOf(record);
     } else {
       progress.start(`Looking for ${what} at ${providerName}`);
-      const host = await findInProvider(provider, providerName, target, { timeoutMs, signal: abort.signal });
+      const host = await findInProvider(provider, providerName, target, {
+        timeoutMs,
+        signal: abort.signal,
+        onWait: ({ detail, delayMs }) => progress.update(`${detail ?? 'not yet'}; next check in ${formatDuration(delayMs)}`),
+      });
       progress.succeed(`Found ${host.name} (id ${host.id}${host.ip ? `, ${host.ip}` : ''})`);
       ref = { name: host.name, id: host.id, ip: host.ip, region: host.region, data: host.data };
-    }
-    if (!yes) {
-      progress.stop();
-      const ok = await askConfirm(`Delete ${ref.name} at ${providerName}${ref.ip ? ` (${ref.ip})` : ''} and everything created with it?`);
-      if (!ok) {
-        process.stderr.write('Nothing was deleted.\n');
-        return;
-      }
     }
     const started = Date.now();
     if (record) await store.patch(record.name, { status: 'deleting' });
