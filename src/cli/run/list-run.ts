@@ -1,7 +1,9 @@
 /** `inletsctl list`: state joined with each provider's own list, with drift marked. */
 import { retryCall } from '../../core/poller.js';
-import { joinListings, type ListRow, type ProviderListing } from '../../core/list-tunnels.js';
-import { formatTable, printJson, printText, warn } from '../../core/output.js';
+import { joinListings, type ProviderListing } from '../../core/list-tunnels.js';
+import { printJson, printText, warn } from '../../core/output.js';
+import { stateModeWarning, usableRecords } from '../../core/state-records.js';
+import { formatListTable } from './list-table.js';
 import { registry } from '../../core/registry.js';
 import { StateStore, configDir } from '../../core/state-store.js';
 import { buildProviderContext } from './provider-context.js';
@@ -9,19 +11,15 @@ import { buildProviderContext } from './provider-context.js';
 /** How long to keep asking one provider for its list, in milliseconds. */
 const LIST_TIMEOUT_MS = 60_000;
 
-const DRIFT_TEXT: Record<ListRow['drift'], string> = {
-  ok: 'ok',
-  missing: 'gone from provider',
-  untracked: 'not in state',
-  unknown: 'not checked',
-};
 
 export async function runList(args: Record<string, unknown>): Promise<void> {
   const json = args.json === true;
   const reg = registry();
   const store = new StateStore(configDir());
   const providerFlag = typeof args.provider === 'string' ? args.provider : undefined;
-  const records = (await store.list()).filter((r) => !providerFlag || r.provider === providerFlag);
+  const checked = usableRecords(await store.list(), store.path);
+  for (const line of [...checked.warnings, await stateModeWarning(store.path)]) if (line) warn(line);
+  const records = checked.records.filter((r) => !providerFlag || r.provider === providerFlag);
   const listings = new Map<string, ProviderListing>();
   if (args['state-only'] !== true) {
     const names = providerFlag ? [providerFlag] : [...new Set(records.map((r) => r.provider))];
@@ -38,12 +36,7 @@ export async function runList(args: Record<string, unknown>): Promise<void> {
     printText(`No tunnels (state: ${store.path}). Create one: inletsctl create --provider ${reg.defaultName} --tcp`);
     return;
   }
-  printText(
-    formatTable([
-      ['NAME', 'PROVIDER', 'REGION', 'IP', 'ID', 'STATE', 'PROVIDER STATUS', 'DRIFT'],
-      ...rows.map((r) => [r.name, r.provider, r.region ?? '', r.ip ?? '', r.id ?? '', r.state ?? '-', r.cloudStatus ?? r.cloud ?? '-', DRIFT_TEXT[r.drift]]),
-    ]),
-  );
+  printText(formatListTable(rows));
 }
 
 /** One provider's hosts, or why they could not be listed (a missing credential is not fatal here). */
