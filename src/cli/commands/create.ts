@@ -21,6 +21,7 @@ export function createBuilder(y: Argv): Argv {
       firewall: { type: 'boolean', default: false, describe: 'Also create a cloud firewall opening only the control and data ports', group: TUNNEL_GROUP },
       poll: { type: 'string', alias: 'n', default: '2s', describe: 'First polling interval; grows with backoff', group: 'Waiting:' },
       timeout: { type: 'string', default: '10m', describe: 'How long to wait for the VM to be active and the tunnel to answer', group: 'Waiting:' },
+      ttl: { type: 'string', describe: 'Expire after this long (2h, 1d): `inletsctl prune` deletes it, and the node powers itself off then', group: 'Tunnel:' },
       'keep-on-failure': { type: 'boolean', default: false, describe: 'Keep what was created when create fails (default: delete it)', group: 'Waiting:' },
       'dry-run': { type: 'boolean', default: false, describe: 'Print the plan and rendered user-data; call no API, write no state', group: 'Output:' },
       test: { type: 'boolean', default: false, describe: 'Finish by sending traffic through the tunnel (see: inletsctl test)', group: 'Output:' },
@@ -30,6 +31,7 @@ export function createBuilder(y: Argv): Argv {
     .example('$0 create', 'Create an exit server with the default provider (a prompt asks on a terminal)')
     .example('$0 create --provider local --tcp', 'Run an exit server on this machine: no cloud account needed')
     .example('$0 create my-tunnel --provider local --ports 8080 --json', 'One JSON object for scripts and CI')
+    .example('$0 create ci-1 --ttl 2h --json', 'A tunnel for a CI job: prune deletes it after two hours, and the node powers off then')
     .example('$0 create --provider local --dry-run', 'Show the user-data and plan without creating anything');
 }
 

@@ -44,6 +44,7 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
   const ports = parsePorts(args.ports, controlPort);
   const pollMs = parseDuration(args.poll as string, 'poll');
   const timeoutMs = parseDuration(args.timeout as string, 'timeout');
+  const ttlMs = args.ttl === undefined ? undefined : parseDuration(args.ttl as string, 'ttl');
   const token = args['inlets-token'] === undefined ? undefined : str(args['inlets-token']);
   if (args['inlets-token'] !== undefined && !token) throw new UsageError('--inlets-token must not be empty', 'EMPTY_TOKEN');
 
@@ -69,6 +70,7 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
     token,
     apiUrl: context.ctx.apiUrl,
     options: context.options,
+    expiresAt: ttlMs === undefined ? undefined : new Date(Date.now() + ttlMs).toISOString(),
   });
   if (dryRun) return printDryRun(plan, json);
 
@@ -137,6 +139,7 @@ function printCreated(result: CreatedTunnel, json: boolean): void {
       clientCommand: command,
       clientEnv: 'INLETS_TOKEN',
       deleteCommand: deleteCommandFor(r.name, { yes: true }),
+      ...(r.expiresAt ? { expiresAt: r.expiresAt } : {}),
       serverVersion: result.server.version,
       timings: result.timings,
       ...(result.check !== undefined ? { test: result.check } : {}),
@@ -152,6 +155,7 @@ function printCreated(result: CreatedTunnel, json: boolean): void {
       `  URL:    ${url}`,
       `  Token:  ${r.token}`,
       `  Pin:    ${r.pin}`,
+      ...(r.expiresAt ? [`  Expires: ${r.expiresAt} (then inletsctl prune deletes it, and the node powers off)`] : []),
       '',
       'Connect a client (the token stays out of the process list):',
       `  export INLETS_TOKEN=${r.token}`,
@@ -181,6 +185,7 @@ function printDryRun(plan: TunnelPlan, json: boolean): void {
       ports: r.ports,
       firewall: request.firewall,
       pin: r.pin,
+      ...(r.expiresAt ? { expiresAt: r.expiresAt } : {}),
       userDataBytes: request.userData.length,
       userDataLimitBytes: plan.userDataLimitBytes,
       userDataGzipped: gzipped,
