@@ -9,6 +9,7 @@ import { ProviderError } from '../../src/errors.js';
 import type { CreateRequest, Host, HostRef, HostStatus, Provider, ProviderContext } from '../../src/core/provider.js';
 import { RestClient, apiBaseUrl, notRetryable, parseRetryAfter, type CloudErrorInfo } from '../shared/rest-client.js';
 import { DIGITALOCEAN_API_URL_ENV } from './index.js';
+import { readTags, tagsFor } from '../shared/marks.js';
 
 const PROVIDER = 'digitalocean';
 const DEFAULT_API_URL = 'https://api.digitalocean.com';
@@ -105,7 +106,8 @@ class DigitalOceanProvider implements Provider {
         size: req.plan,
         image: req.image,
         user_data: req.userData.toString('utf8'),
-        tags: [SHARED_TAG, nameTag(req.name)],
+        // With --ttl, the expiry mark of providers/shared/marks.ts too, so prune finds the Droplet.
+        tags: [SHARED_TAG, nameTag(req.name), ...tagsFor(req).filter((t) => readTags([t]).expiresAt)],
       },
     });
     const droplet = body?.droplet;
@@ -231,6 +233,7 @@ class DigitalOceanProvider implements Provider {
       status: mapDropletStatus(d.status),
       providerStatus: d.status,
       createdAt: d.created_at,
+      expiresAt: readTags(d.tags).expiresAt,
       data,
     };
   }

@@ -26,6 +26,8 @@ interface HostFile {
   ip: string;
   region: string;
   createdAt: string;
+  /** `create --ttl`'s expiry (the local form of the expiry mark). */
+  expiresAt?: string;
 }
 
 export function createLocalProvider(ctx: ProviderContext): Provider {
@@ -53,7 +55,7 @@ class LocalProvider implements Provider {
     let ip: string | undefined;
     try {
       ip = await this.claimAddress(req.name, req.controlPort);
-      const host: HostFile = { id: req.name, name: req.name, ip, region: req.region, createdAt: new Date().toISOString() };
+      const host: HostFile = { id: req.name, name: req.name, ip, region: req.region, createdAt: new Date().toISOString(), expiresAt: req.expiresAt };
       await writeFileAtomic(join(dir, HOST_FILE), JSON.stringify(host, null, 2) + '\n');
       await bootUserData(req.userData, { address: ip, rootDir: join(dir, 'root') });
       return { ...host, status: 'provisioning', providerStatus: 'booting' };

@@ -9,6 +9,7 @@ import { deleteCommand } from './commands/delete.js';
 import { downloadCommand } from './commands/download.js';
 import { listCommand } from './commands/list.js';
 import { providersCommand } from './commands/providers.js';
+import { pruneCommand } from './commands/prune.js';
 import { testCommand } from './commands/test.js';
 import { versionCommand } from './commands/version.js';
 
@@ -51,7 +52,7 @@ function withoutCamelCaseTwins(message: string): string {
 
 /** Every command, in the order `--help` lists them. */
 export function allCommands(): CommandModule[] {
-  return [createCommand, deleteCommand, listCommand, testCommand, downloadCommand, providersCommand, versionCommand] as CommandModule[];
+  return [createCommand, deleteCommand, listCommand, pruneCommand, testCommand, downloadCommand, providersCommand, versionCommand] as CommandModule[];
 }
 
 /**

@@ -133,7 +133,7 @@ describe('coming from the Go inletsctl (issue 14)', () => {
   });
 
   it('answers every unknown command in one style', async () => {
-    expect((await usageError('frobnicate')).message).toBe('unknown command "frobnicate". Commands: create, delete, list, ls, test, download, providers, version.');
+    expect((await usageError('frobnicate')).message).toBe('unknown command "frobnicate". Commands: create, delete, list, ls, prune, test, download, providers, version.');
     expect((await usageError('creat')).message).toBe('unknown command "creat". Did you mean create?');
   });
 
