@@ -86,5 +86,38 @@ export function buildParser(argv: string[], commands: CommandModule[] = allComma
       throw new UsageError(withoutCamelCaseTwins(message));
     });
   for (const command of commands) y = y.command(command);
-  return y.completion('completion', 'Print a shell completion script: inletsctl completion >> ~/.bashrc');
+  return y.command(completionCommand()).command(completeCommand(commands, known));
+}
+
+/** `inletsctl completion [bash|zsh|fish]`: prints the script (see completion.ts); `--help` is help. */
+function completionCommand(): CommandModule {
+  return {
+    command: 'completion [shell]',
+    describe: 'Print a shell completion script: inletsctl completion bash >> ~/.bashrc (also zsh, fish)',
+    builder: (y: Argv) =>
+      y
+        .positional('shell', { type: 'string', choices: ['bash', 'zsh', 'fish'], describe: 'Shell (default: from $SHELL, else bash)' })
+        .example('$0 completion bash >> ~/.bashrc', 'Complete commands, flags and tunnel names in bash')
+        .example('$0 completion fish > ~/.config/fish/completions/inletsctl.fish', 'The same for fish'),
+    handler: async (args) => {
+      const { completionScript, SHELLS } = await import('./completion.js');
+      const fromEnv = (process.env.SHELL ?? '').split('/').pop();
+      const shell = (args.shell as string | undefined) ?? (SHELLS.includes(fromEnv as never) ? fromEnv : 'bash');
+      process.stdout.write(completionScript(shell as 'bash'));
+    },
+  };
+}
+
+/** `inletsctl __complete -- WORDS…`: candidates for the completion scripts, one per line. */
+function completeCommand(commands: CommandModule[], known: string[]): CommandModule {
+  return {
+    command: '__complete',
+    describe: false,
+    builder: (y: Argv) => y.strict(false).parserConfiguration({ 'populate--': true, 'unknown-options-as-args': true }),
+    handler: async (args) => {
+      const { candidates } = await import('./completion.js');
+      const words = ((args['--'] as unknown[] | undefined) ?? []).map(String);
+      process.stdout.write((await candidates(words, commands, known.filter((n) => n !== 'ls'))).map((c) => `${c}\n`).join(''));
+    },
+  };
 }
