@@ -227,8 +227,8 @@ describe('create, list and delete with the fake provider', () => {
     const list = JSON.parse((await runCli(['list', '--json', '--provider', 'fake'], sb.env)).stdout);
     expect(list.tunnels.map((t: { name: string; drift: string }) => `${t.name}:${t.drift}`)).toEqual(['ghost:missing', 'drift-one:untracked']);
     const text = await runCli(['list', '--provider', 'fake'], sb.env);
-    expect(text.stdout).toMatch(/^ghost\s.*gone from provider  -$/m);
-    expect(text.stdout).toMatch(/^drift-one\s.*not in state  -$/m);
+    expect(text.stdout).toMatch(/^ghost\s.*gone from provider\s+-$/m);
+    expect(text.stdout).toMatch(/^drift-one\s.*not in state\s+-$/m);
 
     const notFound = await runCli(['delete', '--provider', 'fake', '--ip', '127.77.250.250', '--yes'], sb.env);
     expect(notFound.code).toBe(1);
