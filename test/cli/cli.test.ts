@@ -64,7 +64,7 @@ describe('help and usage errors', () => {
 
     const port = await runCli(['create', '--provider', 'fake', '--ports', '80,99999', '--dry-run'], sb.env);
     expect(port.code).toBe(2);
-    expect(port.stderr).toContain('--ports must be a port number');
+    expect(port.stderr).toContain('--ports "99999" is not a port number');
     noStack(port.stderr);
 
     const duration = await runCli(['create', '--provider', 'fake', '--timeout', 'soon', '--dry-run', '--debug'], sb.env);

@@ -81,6 +81,24 @@ describe('--json failures are one JSON object on stdout', () => {
   });
 });
 
+describe('durations and ports name the flag and the value (exit 2)', () => {
+  it('test --timeout 30s is a duration; -5s, 10 and a port range are refused by name', async () => {
+    const sb = await sandbox();
+    const ok = await runCli(['test', '--timeout', '30s', '--json'], sb.env);
+    expect(jq(ok.stdout).error.code).toBe('NO_TUNNELS'); // parsed fine; there is just nothing to test
+    const cases: [string[], string][] = [
+      [['test', '--timeout', '-5s'], '--timeout "-5s" is not a duration'],
+      [['create', '--provider', 'fake', '--timeout', '10', '--dry-run'], '--timeout "10" needs a unit: for example 10s or 10m'],
+      [['create', '--provider', 'fake', '--ports', '80-90', '--dry-run'], '--ports "80-90" is not a port number from 1 to 65535 (ranges are not taken'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli([...args, '--json'], sb.env);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(jq(r.stdout).error.message).toContain(message);
+    }
+  });
+});
+
 describe('delete by --id with no state record', () => {
   it('shows progress while the provider cannot be reached, then times out naming why', async () => {
     const sb = await sandbox();

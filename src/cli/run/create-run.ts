@@ -219,7 +219,10 @@ function rejectHttpsMode(args: Record<string, unknown>): void {
 
 function port(value: unknown, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--${flag} must be a port number from 1 to 65535`, 'BAD_PORT');
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    const range = /^\d+-\d+$/.test(String(value)) ? ' (ranges are not taken: list the ports, like 80,443)' : '';
+    throw new UsageError(`--${flag} "${String(value)}" is not a port number from 1 to 65535${range}`, 'BAD_PORT');
+  }
   return n;
 }
 
