@@ -150,6 +150,8 @@ describe('create cleans up when interrupted', () => {
       expect(r.code).toBe(130);
       expect(r.stderr).toMatch(c.message);
       expect(r.stderr).toContain('Everything it created has been deleted.');
+      // The user pressed Ctrl-C: --debug would teach nothing (issue 14, item 10).
+      expect(r.stderr).not.toContain('--debug');
       expectNoSecrets(r.stderr);
       await expectNothingLeft(sb);
     });
