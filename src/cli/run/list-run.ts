@@ -11,7 +11,6 @@ import { buildProviderContext } from './provider-context.js';
 /** How long to keep asking one provider for its list, in milliseconds. */
 const LIST_TIMEOUT_MS = 60_000;
 
-
 export async function runList(args: Record<string, unknown>): Promise<void> {
   const json = args.json === true;
   const reg = registry();
