@@ -9,6 +9,7 @@
 import { hideBin } from 'yargs/helpers';
 import { CodedError, UsageError } from '../errors.js';
 import { asProviderError } from '../core/poller.js';
+import { inletsctlPrefix } from '../core/invocation.js';
 import { loadExtraProviders } from '../core/registry.js';
 import { buildParser, commandNames } from './parser.js';
 import { detailsOf } from './error-details.js';
@@ -79,7 +80,7 @@ function codeOf(err: unknown): string | undefined {
 function hintFor(err: unknown, argv: string[]): string | undefined {
   const typed = argv.find((a) => !a.startsWith('-'));
   const command = typed && commandNames().includes(typed) ? typed : undefined;
-  if (err instanceof UsageError) return FLAG_PROBLEMS.has(err.code) ? `Run: inletsctl ${command ? `${command} ` : ''}--help` : undefined;
+  if (err instanceof UsageError) return FLAG_PROBLEMS.has(err.code) ? `Run: ${inletsctlPrefix()} ${command ? `${command} ` : ''}--help` : undefined;
   const providerError = asProviderError(err);
   if (providerError) {
     if (providerError.code === 'AUTH') return `Check the credentials for ${providerError.provider} (see: inletsctl providers)`;

@@ -55,7 +55,7 @@ describe('help and usage errors', () => {
     const sb = await sandbox();
     const bad = await runCli(['create', '--bogus'], sb.env);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^inletsctl: Unknown argument: bogus\nRun: inletsctl create --help\n$/);
+    expect(bad.stderr).toBe(`inletsctl: Unknown argument: bogus\nRun: ${INLETSCTL} create --help\n`);
     expect(bad.stdout).toBe('');
 
     const none = await runCli([], sb.env);
