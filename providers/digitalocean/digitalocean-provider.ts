@@ -105,6 +105,7 @@ class DigitalOceanProvider implements Provider {
         size: req.plan,
         image: req.image,
         user_data: req.userData.toString('utf8'),
+        // Shared, name, tunnel id and (with --ttl) expiry marks: prune finds expired Droplets by the last.
         tags: tagsFor(req),
       },
     });

@@ -26,6 +26,7 @@ interface HostFile {
   name: string;
   /** The marks (absent in nodes made before v2). */
   tunnelId?: string;
+  /** `create --ttl`'s expiry (the local form of the expiry mark). */
   expiresAt?: string;
   ip: string;
   region: string;

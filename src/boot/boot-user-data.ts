@@ -112,6 +112,9 @@ function unitToStart(plan: ExitNodePlan): string {
   for (const argv of plan.commands) {
     const line = argv.join(' ');
     if (line === 'systemctl daemon-reload') continue;
+    // The --ttl safety net powers a VM off; here the exit node is a process of this machine, which
+    // must never be powered off: expiry is left to `inletsctl prune`.
+    if (/^systemd-run --on-calendar=[\d: -]+UTC systemctl poweroff$/.test(line)) continue;
     const m = /^systemctl (?:enable --now|start) ([\w@.-]+\.service)$/.exec(line);
     if (!m) unsupported(`command "${line}"`);
     started.push(m[1]);

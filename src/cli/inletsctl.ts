@@ -1,14 +1,18 @@
 /**
  * The inletsctl entry point: the only place where errors become messages and exit codes.
  *   0 success · 2 usage error (bad flag, missing value) · 130 interrupted · 1 anything else.
- * Messages are one line `inletsctl: <message>` plus a hint; stacks only with --debug. Error messages
+ * Messages are one line `inletsctl: <message>` plus a hint; stacks only with --debug. With `--json`
+ * the same error is also one JSON object on stdout, `{"error":{"code","message","exitCode","hint"}}`
+ * plus what the command added (see error-details.ts), so `jq` in a script sees why. Error messages
  * never contain secrets (see src/errors.ts), and nothing here prints an error's properties.
  */
 import { hideBin } from 'yargs/helpers';
 import { CodedError, UsageError } from '../errors.js';
 import { asProviderError } from '../core/poller.js';
+import { inletsctlPrefix } from '../core/invocation.js';
 import { loadExtraProviders } from '../core/registry.js';
 import { buildParser, commandNames } from './parser.js';
+import { detailsOf } from './error-details.js';
 
 async function main(argv: string[]): Promise<number> {
   try {
@@ -31,9 +35,23 @@ function report(err: unknown, argv: string[]): number {
     process.stderr.write(`${code ? `[${code}] ` : ''}${err.stack}\n`);
     if (err.cause instanceof Error && err.cause.stack) process.stderr.write(`caused by: ${err.cause.stack}\n`);
   }
-  if (err instanceof UsageError) return 2;
-  if (code === 'INTERRUPTED') return 130;
-  return 1;
+  const exitCode = err instanceof UsageError ? 2 : code === 'INTERRUPTED' ? 130 : 1;
+  if (wantsJson(argv)) {
+    const error = { code: code ?? 'ERROR', message, exitCode, ...(hint ? { hint } : {}) };
+    process.stdout.write(`${JSON.stringify({ error, ...detailsOf(err) }, null, 2)}\n`);
+  }
+  return exitCode;
+}
+
+/** `--json` (or `--json=true`) before a `--` and not turned off again later. */
+function wantsJson(argv: string[]): boolean {
+  let json = false;
+  for (const a of argv) {
+    if (a === '--') break;
+    if (a === '--json' || a === '--json=true') json = true;
+    if (a === '--no-json' || a === '--json=false') json = false;
+  }
+  return json;
 }
 
 /** Usage errors about flags and arguments, where `--help` is the right hint (others say what to do). */
@@ -62,12 +80,14 @@ function codeOf(err: unknown): string | undefined {
 function hintFor(err: unknown, argv: string[]): string | undefined {
   const typed = argv.find((a) => !a.startsWith('-'));
   const command = typed && commandNames().includes(typed) ? typed : undefined;
-  if (err instanceof UsageError) return FLAG_PROBLEMS.has(err.code) ? `Run: inletsctl ${command ? `${command} ` : ''}--help` : undefined;
+  if (err instanceof UsageError) return FLAG_PROBLEMS.has(err.code) ? `Run: ${inletsctlPrefix()} ${command ? `${command} ` : ''}--help` : undefined;
   const providerError = asProviderError(err);
   if (providerError) {
     if (providerError.code === 'AUTH') return `Check the credentials for ${providerError.provider} (see: inletsctl providers)`;
     if (providerError.retryable) return 'The provider may be busy or unreachable; try again in a minute.';
   }
+  // An interruption was the user's own doing: there is nothing more to learn from --debug.
+  if (codeOf(err) === 'INTERRUPTED' || codeOf(err) === 'DECLINED') return undefined;
   if (!argv.includes('--debug')) return 'Run again with --debug for details.';
   return undefined;
 }

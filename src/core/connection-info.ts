@@ -1,5 +1,6 @@
 /** How a user connects to and removes a tunnel: the strings create prints. */
 import { isIPv6 } from 'node:net';
+import { inletsctlPrefix, inletsPrefix } from './invocation.js';
 import type { TunnelRecord } from './state-store.js';
 
 /** `host:port`, with brackets around an IPv6 address. */
@@ -23,10 +24,13 @@ export function exampleClientPorts(ports: number[]): number[] {
  */
 export function clientCommand(record: Pick<TunnelRecord, 'ip' | 'controlPort' | 'pin' | 'ports'>): string {
   const ports = exampleClientPorts(record.ports).map((p) => `--port ${p}`).join(' ');
-  return `inlets tcp client --url ${tunnelUrl(record.ip ?? 'IP', record.controlPort)} --token-env INLETS_TOKEN --tls-pin ${record.pin} --upstream 127.0.0.1 ${ports}`;
+  return `${inletsPrefix()} tcp client --url ${tunnelUrl(record.ip ?? 'IP', record.controlPort)} --token-env INLETS_TOKEN --tls-pin ${record.pin} --upstream 127.0.0.1 ${ports}`;
 }
 
-/** The command that deletes the tunnel again. */
-export function deleteCommandFor(name: string): string {
-  return `inletsctl delete ${name}`;
+/**
+ * The command that deletes the tunnel again, as it runs when pasted (see invocation.ts).
+ * @param options.yes add `--yes`, for scripts (stdin is no terminal there, so nothing can be asked)
+ */
+export function deleteCommandFor(name: string, options: { yes?: boolean } = {}): string {
+  return `${inletsctlPrefix()} delete ${name}${options.yes ? ' --yes' : ''}`;
 }

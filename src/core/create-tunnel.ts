@@ -35,6 +35,8 @@ export interface PlanInput {
   token?: string;
   apiUrl?: string;
   options: Record<string, string | number | boolean>;
+  /** ISO 8601 expiry (`--ttl`): recorded in state, marked on the host, and the node powers off then. */
+  expiresAt?: string;
 }
 
 /** Everything decided before any API call; `dry-run` prints it. Holds secrets. */
@@ -51,7 +53,7 @@ export function planTunnel(input: PlanInput): TunnelPlan {
   const tunnelId = newTunnelId();
   const tls = generateSelfSigned({ commonName: input.name });
   const { format, binary, limitBytes } = input.description.userData;
-  const userData = renderUserData({ mode: 'tcp', token, tls: { certPem: tls.certPem, keyPem: tls.keyPem }, controlPort: input.controlPort, format, binary });
+  const userData = renderUserData({ mode: 'tcp', token, tls: { certPem: tls.certPem, keyPem: tls.keyPem }, controlPort: input.controlPort, format, binary, expiresAt: input.expiresAt });
   checkUserDataSize(userData, limitBytes, input.description.name);
   const now = new Date().toISOString();
   const record: TunnelRecord = {
@@ -69,6 +71,7 @@ export function planTunnel(input: PlanInput): TunnelPlan {
     ports: input.ports,
     apiUrl: input.apiUrl,
     options: Object.keys(input.options).length ? input.options : undefined,
+    expiresAt: input.expiresAt,
     createdAt: now,
     updatedAt: now,
   };
@@ -83,6 +86,7 @@ export function planTunnel(input: PlanInput): TunnelPlan {
     controlPort: input.controlPort,
     ports: input.ports,
     openPorts: portsToOpen(input.controlPort, input.ports),
+    expiresAt: input.expiresAt,
     firewall: input.firewall,
   };
   return { record, request, userDataLimitBytes: limitBytes };

@@ -85,8 +85,13 @@ export const LOOKUP_TIMEOUT_MS = 20_000;
  * @throws CodedError `NOT_FOUND` when nothing matches; UsageError `AMBIGUOUS` (exit 2) listing ids
  *   and states when several hosts match a name or IP
  */
-export async function findInProvider(provider: Provider, providerName: string, target: DeleteTarget, options: { timeoutMs: number; signal?: AbortSignal }): Promise<HostRef> {
-  const call = { timeoutMs: options.timeoutMs, signal: options.signal, abortInFlight: true, retryIf: (err: { code: string }) => err.code !== 'NOT_FOUND' && !cannotHaveReachedCloud(err) };
+export async function findInProvider(
+  provider: Provider,
+  providerName: string,
+  target: DeleteTarget,
+  options: { timeoutMs: number; signal?: AbortSignal; onWait?: PollOptions['onWait'] },
+): Promise<HostRef> {
+  const call = { timeoutMs: options.timeoutMs, signal: options.signal, onWait: options.onWait, abortInFlight: true, retryIf: (err: { code: string }) => err.code !== 'NOT_FOUND' && !cannotHaveReachedCloud(err) };
   if (target.id !== undefined) {
     let host: Host;
     try {

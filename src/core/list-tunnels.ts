@@ -9,15 +9,14 @@ import type { TunnelRecord } from './state-store.js';
  * - `missing`: in state, but the provider no longer has it (deleted elsewhere, or never made).
  * - `untracked`: the provider has a host with our tag that the state file does not know.
  * - `unknown`: in state; the provider could not be asked.
+ * - `broken`: in state and at the provider, which reports it failed (a local server that exited).
  */
-export type Drift = 'ok' | 'missing' | 'untracked' | 'unknown';
+export type Drift = 'ok' | 'missing' | 'untracked' | 'unknown' | 'broken';
 
 export interface ListRow {
   name: string;
   /** The tunnel id, from state or from the host's marks (absent for hosts of older versions). */
   tunnelId?: string;
-  /** The expiry from the host's marks (`create --ttl`), ISO 8601. */
-  expiresAt?: string;
   provider: string;
   region?: string;
   id?: string;
@@ -29,6 +28,8 @@ export interface ListRow {
   cloudStatus?: string;
   drift: Drift;
   createdAt?: string;
+  /** ISO 8601 expiry (`create --ttl`), from state or the host's marks. */
+  expiresAt?: string;
 }
 
 /** What one provider answered: its hosts, or why it could not be asked. */
@@ -44,7 +45,7 @@ export function joinListings(records: TunnelRecord[], listings: Map<string, Prov
   const claimed = new Set<Host>();
   for (const r of records) {
     const listing = listings.get(r.provider);
-    const base: ListRow = { name: r.name, tunnelId: r.tunnelId, provider: r.provider, region: r.region, id: r.id, ip: r.ip, state: r.status, createdAt: r.createdAt, drift: 'unknown' };
+    const base: ListRow = { name: r.name, tunnelId: r.tunnelId, provider: r.provider, region: r.region, id: r.id, ip: r.ip, state: r.status, createdAt: r.createdAt, expiresAt: r.expiresAt, drift: 'unknown' };
     if (!listing || 'error' in listing) {
       rows.push(base);
       continue;
@@ -55,13 +56,14 @@ export function joinListings(records: TunnelRecord[], listings: Map<string, Prov
       continue;
     }
     claimed.add(host);
-    rows.push({ ...base, id: host.id, ip: host.ip ?? r.ip, expiresAt: host.expiresAt, cloud: host.status, cloudStatus: host.providerStatus, drift: 'ok' });
+    const drift: Drift = host.status === 'error' ? 'broken' : 'ok';
+    rows.push({ ...base, id: host.id, ip: host.ip ?? r.ip, cloud: host.status, cloudStatus: host.providerStatus, expiresAt: r.expiresAt ?? host.expiresAt, drift });
   }
   for (const [provider, listing] of listings) {
     if ('error' in listing) continue;
     for (const h of listing.hosts) {
       if (claimed.has(h)) continue;
-      rows.push({ name: h.name, tunnelId: h.tunnelId, expiresAt: h.expiresAt, provider, region: h.region, id: h.id, ip: h.ip, cloud: h.status, cloudStatus: h.providerStatus, createdAt: h.createdAt, drift: 'untracked' });
+      rows.push({ name: h.name, tunnelId: h.tunnelId, provider, region: h.region, id: h.id, ip: h.ip, cloud: h.status, cloudStatus: h.providerStatus, createdAt: h.createdAt, expiresAt: h.expiresAt, drift: 'untracked' });
     }
   }
   return rows;

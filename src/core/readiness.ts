@@ -24,8 +24,13 @@ export interface ReadinessOptions {
   pin: string;
   /** Overall limit in milliseconds. */
   timeoutMs: number;
-  /** First interval between checks in milliseconds; grows with backoff. Default 2000. */
+  /** Longest interval between checks in milliseconds (`--poll`). Default 2000. */
   intervalMs?: number;
+  /**
+   * First interval in milliseconds, doubling up to `intervalMs`. Default 100: a local exit node
+   * answers within a second of the first refused connection, and a cloud one is not slowed.
+   */
+  firstIntervalMs?: number;
   /** Limit for one check, in milliseconds. Default 5000. */
   attemptTimeoutMs?: number;
   signal?: AbortSignal;
@@ -62,8 +67,9 @@ export async function waitUntilReady(options: ReadinessOptions): Promise<ServerS
     {
       what: `the tunnel server at ${url} to answer`,
       timeoutMs: options.timeoutMs,
-      intervalMs: options.intervalMs ?? 2000,
-      maxIntervalMs: Math.max(options.intervalMs ?? 2000, 5000),
+      intervalMs: Math.min(options.firstIntervalMs ?? 100, options.intervalMs ?? 2000),
+      maxIntervalMs: options.intervalMs ?? 2000,
+      factor: 2,
       signal: options.signal,
       onWait: options.onWait,
     },

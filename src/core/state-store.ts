@@ -45,6 +45,8 @@ export interface TunnelRecord {
   controlPort: number;
   /** Data ports the user asked to open. */
   ports: number[];
+  /** ISO 8601 time after which `prune` deletes the tunnel (`create --ttl`); absent: never. */
+  expiresAt?: string;
   /** API base URL override used at create time (not a secret), so delete talks to the same API. */
   apiUrl?: string;
   /** Values of the provider's extra flags given at create time (never credentials). */
@@ -155,6 +157,11 @@ export class StateStore {
     } catch (err) {
       // Never overwrite a file we cannot parse: it may hold the only record of a paid VM.
       throw new CodedError('STATE_CORRUPT', `${this.path} is not valid JSON; fix or move it away`, { cause: err });
+    }
+    const version = (parsed as { version?: unknown } | null)?.version;
+    if (version !== undefined && version !== 1) {
+      // A newer inletsctl's file: reading (and rewriting) it as version 1 could lose what it holds.
+      throw new CodedError('STATE_VERSION', `${this.path} is state version ${JSON.stringify(version)}; this inletsctl reads version 1 only (upgrade inletsctl)`);
     }
     const tunnels = (parsed as Partial<StateFile> | null)?.tunnels;
     if (!Array.isArray(tunnels)) {

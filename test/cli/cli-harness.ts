@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { inletsctlPrefix, inletsPrefix } from '../../src/core/invocation.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const bin = join(root, 'bin', 'inletsctl.mjs');
@@ -138,3 +139,8 @@ export async function stateRecords(configDir: string): Promise<{ name: string; s
     throw err;
   }
 }
+
+/** How the CLI under test prints its own commands (not on PATH here: `node …/bin/inletsctl.mjs`). */
+export const INLETSCTL = inletsctlPrefix({ path: process.env.PATH, execPath: process.execPath, script: bin, root });
+/** How the CLI under test prints the engine's commands. */
+export const INLETS = inletsPrefix({ path: process.env.PATH, execPath: process.execPath, script: bin, root });

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bundleFakeProvider, fakeCloud, fakeEvents, makeSandbox, requireBuild, root, runCli, stateRecords, type Sandbox } from './cli-harness.js';
+import { INLETS, INLETSCTL, bundleFakeProvider, fakeCloud, fakeEvents, makeSandbox, requireBuild, root, runCli, stateRecords, type Sandbox } from './cli-harness.js';
 
 let moduleDir: string;
 let fakeModule: string;
@@ -55,7 +55,7 @@ describe('help and usage errors', () => {
     const sb = await sandbox();
     const bad = await runCli(['create', '--bogus'], sb.env);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^inletsctl: Unknown argument: bogus\nRun: inletsctl create --help\n$/);
+    expect(bad.stderr).toBe(`inletsctl: Unknown argument: bogus\nRun: ${INLETSCTL} create --help\n`);
     expect(bad.stdout).toBe('');
 
     const none = await runCli([], sb.env);
@@ -64,7 +64,7 @@ describe('help and usage errors', () => {
 
     const port = await runCli(['create', '--provider', 'fake', '--ports', '80,99999', '--dry-run'], sb.env);
     expect(port.code).toBe(2);
-    expect(port.stderr).toContain('--ports must be a port number');
+    expect(port.stderr).toContain('--ports "99999" is not a port number');
     noStack(port.stderr);
 
     const duration = await runCli(['create', '--provider', 'fake', '--timeout', 'soon', '--dry-run', '--debug'], sb.env);
@@ -100,7 +100,8 @@ describe('help and usage errors', () => {
     const r = await runCli(['create', '--provider', 'fake', '--access-token-file', join(sb.dir, 'absent'), '--json'], sb.env);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`cannot read --access-token-file ${join(sb.dir, 'absent')} (ENOENT)`);
-    expect(r.stdout).toBe('');
+    // With --json the same error is the one object on stdout (issue 14).
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'CREDENTIAL_FILE', exitCode: 2 });
   });
 });
 
@@ -136,7 +137,7 @@ describe('providers, version, completion', () => {
     expect(table.stdout).toMatch(/^NAME\s+REGION\s+PLAN\s+IMAGE\s+\$\/MONTH\s+FIREWALL\s+CREDENTIALS/);
     expect(table.stdout).toMatch(/^local\s+loopback/m);
     expect(table.stdout).toMatch(/^digitalocean \(default\)\s+lon1/m);
-    expect(table.stdout).toMatch(/^fake\s+fake-1\s+tiny\s+debian-13\s+0\.00\s+optional\s+--access-token, --access-token-file, FAKE_CLOUD_TOKEN/m);
+    expect(table.stdout).toMatch(/^fake\s+fake-1\s+tiny\s+debian-13\s+0\s+optional \(--firewall\)\s+--access-token, --access-token-file, FAKE_CLOUD_TOKEN/m);
     const json = JSON.parse((await runCli(['providers', '--json'], sb.env)).stdout);
     expect(json.default).toBe('digitalocean');
     expect(json.providers[0].name).toBe('local');
@@ -150,8 +151,8 @@ describe('providers, version, completion', () => {
     expect(JSON.parse(v.stdout)).toMatchObject({ version: pkg.version, node: process.versions.node });
     const c = await runCli(['completion'], sb.env);
     expect(c.code).toBe(0);
-    expect(c.stdout).toContain('--get-yargs-completions');
-    const words = await runCli(['--get-yargs-completions', 'inletsctl', 'cr'], sb.env);
+    expect(c.stdout).toContain('__complete --'); // details in completion.test.ts
+    const words = await runCli(['__complete', '--', 'cr'], sb.env);
     expect(words.stdout).toContain('create');
   });
 });
@@ -162,12 +163,12 @@ describe('create, list and delete with the fake provider', () => {
     const r = await runCli(['create', 'json-one', '--provider', 'fake', '--poll', '200ms', '--ports', '8080', '--json'], sb.env);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout); // exactly one JSON document, nothing else on stdout
-    expect(out).toMatchObject({ name: 'json-one', provider: 'fake', region: 'fake-1', id: '1', controlPort: 8123, ports: [8080], deleteCommand: 'inletsctl delete json-one' });
+    expect(out).toMatchObject({ name: 'json-one', provider: 'fake', region: 'fake-1', id: '1', controlPort: 8123, ports: [8080], deleteCommand: `${INLETSCTL} delete json-one --yes` });
     expect(out.ip).toMatch(/^127\.77\.\d+\.\d+$/);
     expect(out.token).toMatch(/^[0-9a-f]{64}$/);
     expect(out.pin).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(out.url).toBe(`wss://${out.ip}:8123`);
-    expect(out.clientCommand).toBe(`inlets tcp client --url wss://${out.ip}:8123 --token-env INLETS_TOKEN --tls-pin ${out.pin} --upstream 127.0.0.1 --port 8080`);
+    expect(out.clientCommand).toBe(`${INLETS} tcp client --url wss://${out.ip}:8123 --token-env INLETS_TOKEN --tls-pin ${out.pin} --upstream 127.0.0.1 --port 8080`);
     for (const k of ['apiMs', 'activeMs', 'readyMs', 'totalMs']) expect(typeof out.timings[k]).toBe('number');
     // Progress went to stderr as plain timestamped lines (not a terminal), never the token.
     expect(r.stderr).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z Creating json-one at fake/m);
@@ -200,8 +201,9 @@ describe('create, list and delete with the fake provider', () => {
     const ip = /IP:\s+(\S+)/.exec(r.stdout)![1];
     const token = /Token:\s+([0-9a-f]{64})/.exec(r.stdout)![1];
     expect(r.stdout).toContain(`export INLETS_TOKEN=${token}\n`);
-    expect(r.stdout).toMatch(new RegExp(`inlets tcp client --url wss://${ip.replace(/\./g, '\\.')}:8123 --token-env INLETS_TOKEN --tls-pin sha256:[0-9a-f]{64} --upstream 127\\.0\\.0\\.1 --port 8080`));
-    expect(r.stdout).toContain('inletsctl delete text-one');
+    expect(r.stdout).toContain(`${INLETS} tcp client --url wss://${ip}:8123 `);
+    expect(r.stdout).toMatch(new RegExp(`tcp client --url wss://${ip.replace(/\./g, '\\.')}:8123 --token-env INLETS_TOKEN --tls-pin sha256:[0-9a-f]{64} --upstream 127\\.0\\.0\\.1 --port 8080`));
+    expect(r.stdout).toContain(`${INLETSCTL} delete text-one\n`);
     expect(r.stdout).toMatch(/in [\d.]+ m?s: API .*, VM active .*, tunnel ready /);
     expect((await fakeCloud(sb.cloudDir)).firewalls).toEqual([expect.stringMatching(/^fw-text-one-[0-9a-f]{12}$/)]);
     expect((await stateRecords(sb.configDir))[0].options).toEqual({ 'fake-flavour': 'spicy' });
@@ -225,8 +227,8 @@ describe('create, list and delete with the fake provider', () => {
     const list = JSON.parse((await runCli(['list', '--json', '--provider', 'fake'], sb.env)).stdout);
     expect(list.tunnels.map((t: { name: string; drift: string }) => `${t.name}:${t.drift}`)).toEqual(['ghost:missing', 'drift-one:untracked']);
     const text = await runCli(['list', '--provider', 'fake'], sb.env);
-    expect(text.stdout).toMatch(/^ghost\s.*gone from provider$/m);
-    expect(text.stdout).toMatch(/^drift-one\s.*not in state$/m);
+    expect(text.stdout).toMatch(/^ghost\s.*gone from provider\s+-$/m);
+    expect(text.stdout).toMatch(/^drift-one\s.*not in state\s+-$/m);
 
     const notFound = await runCli(['delete', '--provider', 'fake', '--ip', '127.77.250.250', '--yes'], sb.env);
     expect(notFound.code).toBe(1);

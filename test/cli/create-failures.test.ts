@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bundleFakeProvider, fakeCloud, fakeEvents, makeSandbox, requireBuild, runCli, startCli, stateRecords, waitForEvent, type Sandbox } from './cli-harness.js';
+import { INLETSCTL, bundleFakeProvider, fakeCloud, fakeEvents, makeSandbox, requireBuild, runCli, startCli, stateRecords, waitForEvent, type Sandbox } from './cli-harness.js';
 
 let moduleDir: string;
 let fakeModule: string;
@@ -123,7 +123,7 @@ describe('create cleans up after failures', () => {
     const sb = await sandbox('never-active');
     const r = await runCli([...base('kept'), '--timeout', '1s', '--keep-on-failure'], sb.env);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('Kept because of --keep-on-failure; delete it with: inletsctl delete kept');
+    expect(r.stderr).toContain(`Kept because of --keep-on-failure; delete it with: ${INLETSCTL} delete kept`);
     expect((await fakeCloud(sb.cloudDir)).hosts.map((h) => h.name)).toEqual(['kept']);
     expect(await stateRecords(sb.configDir)).toEqual([expect.objectContaining({ name: 'kept', status: 'failed', id: '1' })]);
     const del = await runCli(['delete', 'kept', '--yes', '--poll', '200ms'], { ...sb.env, FAKE_CLOUD_FAULTS: '' });
@@ -150,6 +150,8 @@ describe('create cleans up when interrupted', () => {
       expect(r.code).toBe(130);
       expect(r.stderr).toMatch(c.message);
       expect(r.stderr).toContain('Everything it created has been deleted.');
+      // The user pressed Ctrl-C: --debug would teach nothing (issue 14, item 10).
+      expect(r.stderr).not.toContain('--debug');
       expectNoSecrets(r.stderr);
       await expectNothingLeft(sb);
     });
@@ -167,7 +169,7 @@ describe('an interrupt during cleanup', () => {
     child.kill('SIGINT');
     const r = await child.done;
     expect(r.code).toBe(130);
-    expect(r.stderr).toContain('Cleaning up failed too (clean-up interrupted by SIGINT); the tunnel is kept in state: delete it with: inletsctl delete twice');
+    expect(r.stderr).toContain(`Cleaning up failed too (clean-up interrupted by SIGINT); the tunnel is kept in state: delete it with: ${INLETSCTL} delete twice`);
     expect(await stateRecords(sb.configDir)).toEqual([expect.objectContaining({ name: 'twice', status: 'failed' })]);
     // The printed command finishes the job.
     const del = await runCli(['delete', 'twice', '--yes', '--poll', '200ms'], sb.env);

@@ -5,9 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeSandbox, requireBuild, root, runCli, stateRecords, type Sandbox } from './cli-harness.js';
+import { INLETS, makeSandbox, requireBuild, runCli, stateRecords, type Sandbox } from './cli-harness.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -70,12 +69,11 @@ async function eventuallyEcho(host: string, port: number, payload: Buffer, timeo
   }
 }
 
-/** Runs the client command exactly as printed, with `inlets` being this package's engine bundle. */
+/** Runs the client command exactly as printed (`node …/dist/inlets.mjs tcp client …`: not on PATH here). */
 function startClient(clientCommand: string, token: string, env: NodeJS.ProcessEnv): ChildProcess & { log: () => string } {
-  const words = clientCommand.split(' ');
-  expect(words.slice(0, 3)).toEqual(['inlets', 'tcp', 'client']);
+  expect(clientCommand.startsWith(`${INLETS} tcp client `)).toBe(true);
   let log = '';
-  const child = spawn(process.execPath, [join(root, 'dist', 'inlets.mjs'), ...words.slice(1)], {
+  const child = spawn('sh', ['-c', `exec ${clientCommand}`], {
     env: { ...env, INLETS_TOKEN: token },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

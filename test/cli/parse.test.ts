@@ -114,3 +114,30 @@ describe('other commands', () => {
     expect(printed.join('\n')).toMatch(/Examples:/);
   });
 });
+
+describe('coming from the Go inletsctl (issue 14)', () => {
+  it('takes its short flags on create and -i on delete', async () => {
+    const { args } = await parse('create', '-p', 'local', '-r', 'r1', '-z', 'z1', '-s', 'big', '-a', 'tok', '-f', '/tmp/t', '-t', 'itok', '-n', '5s');
+    expect(args).toMatchObject({ provider: 'local', region: 'r1', zone: 'z1', plan: 'big', 'access-token': 'tok', 'access-token-file': '/tmp/t', 'inlets-token': 'itok', poll: '5s' });
+    expect((await parse('delete', '-i', '42', '-p', 'local', '-a', 'tok')).args).toMatchObject({ id: '42', provider: 'local', 'access-token': 'tok' });
+  });
+
+  it('accepts delete --region/--zone and create --inlets-version instead of refusing them', async () => {
+    expect((await parse('delete', '--id', '42', '--region', 'lon1', '--zone', 'z')).args).toMatchObject({ region: 'lon1', zone: 'z' });
+    expect((await parse('create', '--inlets-version', '0.9.1')).args).toMatchObject({ 'inlets-version': '0.9.1' });
+  });
+
+  it('names an unknown flag once, as typed, without its camelCase twin', async () => {
+    expect((await usageError('list', '--inlets-version', '1')).message).toBe('Unknown argument: inlets-version');
+    expect((await usageError('create', '--bogus-one', '--bogus-two')).message).toBe('Unknown arguments: bogus-one, bogus-two');
+  });
+
+  it('answers every unknown command in one style', async () => {
+    expect((await usageError('frobnicate')).message).toBe('unknown command "frobnicate". Commands: create, delete, list, ls, prune, test, download, providers, version.');
+    expect((await usageError('creat')).message).toBe('unknown command "creat". Did you mean create?');
+  });
+
+  it('reads `--timeout -5s` as a value (then refused by the duration parser), not as short flags', async () => {
+    expect((await parse('create', '--timeout', '-5s')).args).toMatchObject({ timeout: '-5s' });
+  });
+});

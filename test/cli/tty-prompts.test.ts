@@ -85,12 +85,14 @@ describe('prompts on a terminal', () => {
     expect(/\d{4}-\d\d-\d\dT[\d:.]+Z Creating/.test(created.output), 'no plain progress lines').toBe(false);
     expect(await stateRecords(sb.configDir)).toEqual([expect.objectContaining({ name: 'tty-one', provider: 'fake', region: 'fake-2', status: 'ready' })]);
 
-    const declined = await onTerminal(['delete', 'tty-one'], [['access token', 'tty-secret-token' + ENTER], ['Delete tty-one', 'n' + ENTER]]);
-    expect(declined.code, tail(declined.output)).toBe(0);
-    expect(declined.output.includes('Nothing was deleted.'), tail(declined.output)).toBe(true);
+    // Confirmation comes first (no secret typed for nothing); declining is a failure (exit 1).
+    const declined = await onTerminal(['delete', 'tty-one'], [['Delete tty-one', 'n' + ENTER]]);
+    expect(declined.code, tail(declined.output)).toBe(1);
+    expect(declined.output.includes('not confirmed: nothing was deleted'), tail(declined.output)).toBe(true);
+    expect(declined.output.includes('access token'), 'no token asked after a no').toBe(false);
     expect((await fakeCloud(sb.cloudDir)).hosts).toHaveLength(1);
 
-    const confirmed = await onTerminal(['delete', 'tty-one', '--poll', '200ms'], [['access token', 'tty-secret-token' + ENTER], ['Delete tty-one', 'y' + ENTER]]);
+    const confirmed = await onTerminal(['delete', 'tty-one', '--poll', '200ms'], [['Delete tty-one', 'y' + ENTER], ['access token', 'tty-secret-token' + ENTER]]);
     expect(confirmed.code, tail(confirmed.output)).toBe(0);
     expect(confirmed.output.includes('Deleted tty-one'), tail(confirmed.output)).toBe(true);
     expect((await fakeCloud(sb.cloudDir)).hosts).toEqual([]);

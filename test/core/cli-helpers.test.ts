@@ -2,7 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { chmod, mkdir, symlink } from 'node:fs/promises';
 import { clientCommand, tunnelUrl } from '../../src/core/connection-info.js';
+import { inletsPrefix, inletsctlPrefix, shellWord } from '../../src/core/invocation.js';
 import { credentialMissing, describeCredential, resolveCredentials } from '../../src/core/credentials.js';
 import { parseDuration } from '../../src/core/duration.js';
 import { joinListings } from '../../src/core/list-tunnels.js';
@@ -30,19 +32,24 @@ describe('names', () => {
 });
 
 describe('parseDuration', () => {
-  it('reads units and bare seconds', () => {
+  it('reads units, days included', () => {
     expect(parseDuration('500ms', 'poll')).toBe(500);
     expect(parseDuration('2s', 'poll')).toBe(2000);
     expect(parseDuration('10m', 'timeout')).toBe(600_000);
     expect(parseDuration('1m30s', 'timeout')).toBe(90_000);
     expect(parseDuration('1h', 'timeout')).toBe(3_600_000);
-    expect(parseDuration('3', 'poll')).toBe(3000);
-    expect(parseDuration(1.5, 'poll')).toBe(1500);
+    expect(parseDuration('2d', 'ttl')).toBe(172_800_000);
+    expect(parseDuration('1.5s', 'poll')).toBe(1500);
+  });
+
+  it('refuses a bare number (seconds or minutes?) naming the flag and the value', () => {
+    expect(() => parseDuration('10', 'timeout')).toThrow('--timeout "10" needs a unit: for example 10s or 10m');
+    expect(() => parseDuration(30, 'timeout')).toThrow(/--timeout "30" needs a unit/);
   });
 
   it('names the flag when the text is not a duration', () => {
     for (const bad of ['abc', '10 minutes', '5x', '0', '0s', '-1s', '']) {
-      expect(() => parseDuration(bad, 'timeout')).toThrow(/--timeout/);
+      expect(() => parseDuration(bad, 'timeout')).toThrow(`--timeout "${bad}"`);
     }
   });
 });
@@ -81,7 +88,7 @@ describe('credentials', () => {
 describe('connection info', () => {
   it('keeps the token out of the client command and brackets IPv6', () => {
     const cmd = clientCommand({ ip: '203.0.113.7', controlPort: 8123, pin: `sha256:${'c'.repeat(64)}`, ports: [] });
-    expect(cmd).toBe(`inlets tcp client --url wss://203.0.113.7:8123 --token-env INLETS_TOKEN --tls-pin sha256:${'c'.repeat(64)} --upstream 127.0.0.1 --port 8080`);
+    expect(cmd).toBe(`${inletsPrefix()} tcp client --url wss://203.0.113.7:8123 --token-env INLETS_TOKEN --tls-pin sha256:${'c'.repeat(64)} --upstream 127.0.0.1 --port 8080`);
     expect(clientCommand({ ip: '1.2.3.4', controlPort: 9000, pin: 'sha256:x', ports: [80, 443] })).toContain('--port 80 --port 443');
     expect(tunnelUrl('2001:db8::1', 8123)).toBe('wss://[2001:db8::1]:8123');
   });
@@ -107,5 +114,38 @@ describe('joinListings', () => {
   it('matches by id before name, so a recreated host of the same name is drift', () => {
     const rows = joinListings([rec('a', { id: '1' })], new Map([['p', { hosts: [host('a', '7')] }]]));
     expect(rows.map((r) => `${r.name}:${r.id}:${r.drift}`)).toEqual(['a:1:missing', 'a:7:untracked']);
+  });
+});
+
+describe('printed command prefixes', () => {
+  it('use the short names only when PATH has this very package, else how this process was started', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'inletsctl-path-'));
+    try {
+      const root = join(dir, 'pkg');
+      await mkdir(join(root, 'bin'), { recursive: true });
+      await mkdir(join(root, 'dist'));
+      for (const f of ['bin/inletsctl.mjs', 'dist/inlets.mjs']) {
+        await writeFile(join(root, f), '');
+        await chmod(join(root, f), 0o755);
+      }
+      const ours = join(dir, 'ours');
+      const other = join(dir, 'other');
+      await mkdir(ours);
+      await mkdir(other);
+      await symlink(join(root, 'bin/inletsctl.mjs'), join(ours, 'inletsctl'));
+      await symlink(join(root, 'dist/inlets.mjs'), join(ours, 'inlets'));
+      for (const f of ['inletsctl', 'inlets']) {
+        await writeFile(join(other, f), '#!/bin/sh\n'); // say, the Go inletsctl
+        await chmod(join(other, f), 0o755);
+      }
+      const env = (path: string) => ({ path, execPath: '/opt/node 20/bin/node', script: join(root, 'bin/inletsctl.mjs'), root });
+      expect(inletsctlPrefix(env(ours))).toBe('inletsctl');
+      expect(inletsPrefix(env(ours))).toBe('inlets');
+      expect(inletsctlPrefix(env(other))).toBe(`'/opt/node 20/bin/node' ${join(root, 'bin/inletsctl.mjs')}`);
+      expect(inletsPrefix(env(''))).toBe(`'/opt/node 20/bin/node' ${join(root, 'dist/inlets.mjs')}`);
+      expect(shellWord("it's")).toBe(`'it'\\''s'`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -156,7 +156,16 @@ describe('download --version against a registry that can lie', () => {
     const err = await rejection(downloadEngine({ ...opts, registry: closed }));
     expect(err.code).toBe('DOWNLOAD_NETWORK');
     expect(err.message).toContain(closed);
+    // The cause, not fetch's bare "TypeError".
+    expect(err.message).toMatch(/\(ECONNREFUSED\)$/);
     expect(await readdir(target)).toEqual([]);
+  });
+
+  it('fails at once, not never, on a directory that cannot exist (/proc/nope)', async () => {
+    const { opts } = await setup('1.0.0');
+    const err = await rejection(downloadEngine({ ...opts, downloadTo: '/proc/nope/bin' }));
+    expect(err.code).toBe('DOWNLOAD_NOT_WRITABLE');
+    expect(err.message).toContain('cannot write to /proc/nope/bin');
   });
 });
 
@@ -170,5 +179,15 @@ describe('inletsctl download (built CLI) against the lying registry', () => {
     expect(r.stderr).toMatch(/inletsctl: .*does not match the registry's sha512 integrity/);
     expect(r.stdout + r.stderr).not.toContain(SECRET);
     expect(await readdir(target)).toEqual([]);
+  });
+
+  it('takes --registry without --version as the newest version there', async () => {
+    const target = await mkdtemp(join(dir, 'cli-'));
+    const env = cleanEnv({ HOME: join(dir, 'home'), npm_config_prefix: join(dir, 'prefix') });
+    const r = await runCli(['download', '--registry', registryUrl, '--download-to', target, '--json'], { env, cwd: dir });
+    expect(r.stderr).not.toContain('Implications failed');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ source: 'registry', version: '1.0.0' });
+    expect(await readFile(join(target, 'inlets'))).toEqual(engine);
   });
 });

@@ -32,7 +32,7 @@ describe('inlets status output', () => {
     );
     expect(text).toBe(
       [
-        'inlets 1.2.3 (tcp) on exit-1, up 1d (since 2025-01-01T03:04:05Z)',
+        'inlets 1.2.3 (tcp) on host exit-1, up 1d (since 2025-01-01T03:04:05Z)',
         'ports: 2222 → laptop; 8080 → laptop, a-much-longer-client-id',
         '',
         'CLIENT                   REMOTE ADDRESS      CONNECTED  PORTS',

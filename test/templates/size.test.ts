@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateSelfSigned } from '../../src/engine/tls/self-signed.js';
 import { readEngineBundle } from '../../src/core/engine-bundle.js';
-import { checkUserDataSize, renderUserData } from '../../src/core/user-data/render.js';
+import { checkUserDataSize, parseUserData, renderUserData } from '../../src/core/user-data/render.js';
 import { localProvider } from '../../providers/local/index.js';
 
 const EC2_LIMIT = 16 * 1024;
@@ -25,6 +25,21 @@ describe('user-data size', () => {
     console.log(`user-data sizes in bytes (engine ${bundle.length} bytes; EC2 limit ${EC2_LIMIT}):`, JSON.stringify(sizes));
     expect(sizes['cloud-config gzip']).toBeLessThanOrEqual(EC2_LIMIT);
     expect(sizes['script gzip']).toBeLessThanOrEqual(EC2_LIMIT);
+  });
+
+  it('the --ttl safety net (one systemd-run command) still fits, and reads back in both formats', () => {
+    const tls = generateSelfSigned({ commonName: 'inlets-size-check', ips: ['203.0.113.10'] });
+    const bundle = readEngineBundle();
+    const expiresAt = '2026-12-06T14:00:00.000Z';
+    const added: Record<string, number> = {};
+    for (const format of ['cloud-config', 'script'] as const) {
+      const render = (e?: string) => renderUserData({ mode: 'tcp', token: 'ab'.repeat(32), tls, controlPort: 8123, format, binary: true, engineBundle: bundle, expiresAt: e });
+      const withTtl = render(expiresAt);
+      added[format] = withTtl.length - render().length;
+      expect(withTtl.length, format).toBeLessThanOrEqual(EC2_LIMIT);
+      expect(parseUserData(withTtl).plan.commands.at(-1), format).toEqual(['systemd-run', '--on-calendar=2026-12-06 14:00:00 UTC', 'systemctl', 'poweroff']);
+    }
+    console.log('gzip bytes added by --ttl:', JSON.stringify(added));
   });
 
   it('the local provider holds itself to the same limit and format', () => {

@@ -9,8 +9,11 @@ export function deleteBuilder(y: Argv): Argv {
   const withName = y.positional('name', { type: 'string', describe: 'Tunnel name, as shown by: inletsctl list' });
   return withJsonOption(withProviderOptions(withName, registry(), { defaultProvider: false, placement: false }))
     .options({
-      id: { type: 'string', describe: 'Delete by the provider\'s instance id', group: 'Target:' },
+      id: { type: 'string', alias: 'i', describe: 'Delete by the provider\'s instance id', group: 'Target:' },
       ip: { type: 'string', describe: 'Delete by public IP address', group: 'Target:' },
+      // The Go inletsctl's delete takes these; here state or the provider's list knows the place.
+      region: { type: 'string', alias: 'r', hidden: true },
+      zone: { type: 'string', alias: 'z', hidden: true },
       yes: { type: 'boolean', alias: 'y', default: false, describe: 'Do not ask for confirmation (required when not on a terminal)' },
       poll: { type: 'string', default: '2s', describe: 'First polling interval; grows with backoff', group: 'Waiting:' },
       timeout: { type: 'string', default: '10m', describe: 'How long to wait for everything to be gone', group: 'Waiting:' },
@@ -30,6 +33,11 @@ export const deleteCommand: CommandModule = {
   describe: 'Delete an exit server and everything created with it',
   builder: deleteBuilder,
   handler: async (args) => {
+    const ignored = ['region', 'zone'].filter((f) => args[f] !== undefined);
+    if (ignored.length) {
+      const { warn } = await import('../../core/output.js');
+      warn(`${ignored.map((f) => `--${f}`).join(' and ')} has no effect on delete: the place comes from the state file or the provider's list`);
+    }
     const { runDelete } = await import('../run/delete-run.js');
     await runDelete(args);
   },

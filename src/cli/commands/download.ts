@@ -30,10 +30,9 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
       })
       .option('registry', {
         type: 'string',
-        describe: "npm registry URL for --version (default: npm's configured registry)",
+        describe: "npm registry URL to fetch from (default: npm's configured registry); alone it means --version latest",
       })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object describing what was installed' })
-      .implies('registry', 'version')
       .example('$0 download', 'Install the engine shipped with this inletsctl into /usr/local/bin')
       .example('$0 download --download-to ~/.local/bin', 'Install without sudo into a directory you own')
       .example('$0 download --version 0.1.0', "Fetch version 0.1.0 from npm's configured registry, verify its integrity, install it")
@@ -43,7 +42,8 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
     const json = argv.json;
     const result = await downloadEngine({
       downloadTo: argv['download-to'],
-      version: argv.version,
+      // `--registry URL` alone: the newest version there (what someone naming a mirror wants).
+      version: argv.version ?? (argv.registry ? 'latest' : undefined),
       registry: argv.registry,
       // Progress goes to stderr so that stdout holds only the result (or the JSON object).
       log: (line) => process.stderr.write(`${line}\n`),

@@ -10,7 +10,7 @@ export interface TestArgs {
   port?: number;
   pings: number;
   'transfer-mb': number;
-  timeout: number;
+  timeout: string;
   json: boolean;
 }
 
@@ -23,13 +23,18 @@ export const testCommand: CommandModule<object, TestArgs> = {
       .option('port', { type: 'number', describe: 'Public port to test through (default: a random free port in 20000-29999)' })
       .option('pings', { type: 'number', default: 20, describe: 'Round trips to measure' })
       .option('transfer-mb', { type: 'number', default: 16, describe: 'MiB echoed through the tunnel to measure throughput' })
-      .option('timeout', { type: 'number', default: 30, describe: 'Seconds to wait for the connection and the pings' })
+      .option('timeout', { type: 'string', default: '30s', describe: 'How long to wait for the connection and the pings (30s, 2m…)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object on stdout (for scripts); progress goes to stderr' })
       .example('$0 test', 'Test the most recently created tunnel')
       .example('$0 test my-tunnel --port 8080', 'Test through port 8080 (one opened in the cloud firewall at create)')
       .example('$0 test --json --transfer-mb 64', 'A bigger transfer, one JSON object for CI') as unknown as Argv<TestArgs>,
   handler: async (argv: ArgumentsCamelCase<TestArgs>) => {
-    const [{ StateStore }, { runTunnelTest, formatTestReport }] = await Promise.all([import('../../core/state-store.js'), import('../../core/tunnel-test.js')]);
+    const [{ StateStore }, { runTunnelTest, formatTestReport }, { parseDuration }] = await Promise.all([
+      import('../../core/state-store.js'),
+      import('../../core/tunnel-test.js'),
+      import('../../core/duration.js'),
+    ]);
+    const timeoutMs = parseDuration(argv.timeout, 'timeout');
     const store = new StateStore();
     const record = await pickTunnel(await store.list(), argv.name, store.path);
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -37,7 +42,7 @@ export const testCommand: CommandModule<object, TestArgs> = {
       port: argv.port,
       pings: argv.pings,
       transferBytes: Math.round(argv['transfer-mb'] * 1024 * 1024),
-      timeoutMs: argv.timeout * 1000,
+      timeoutMs,
       log,
     });
     process.stdout.write(argv.json ? `${JSON.stringify(report)}\n` : formatTestReport(report));

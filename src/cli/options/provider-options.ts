@@ -23,9 +23,11 @@ export interface ProviderOptionsConfig {
 /** Adds the provider, credential and extra flags to `y`. */
 export function withProviderOptions(y: Argv, registry: ProviderRegistry, config: ProviderOptionsConfig): Argv {
   const names = registry.names();
+  // Short flags as the Go inletsctl has them (-p -r -z -s -a -f), so its users' commands work.
   const options: Record<string, Options> = {
     provider: {
       type: 'string',
+      alias: 'p',
       choices: names,
       // No yargs default: on a terminal an absent --provider is asked for.
       describe: config.defaultProvider
@@ -40,12 +42,12 @@ export function withProviderOptions(y: Argv, registry: ProviderRegistry, config:
     },
   };
   if (config.placement) {
-    options.region = { type: 'string', describe: "Region (default: the provider's default; see: inletsctl providers)", group: PROVIDER_GROUP };
-    options.plan = { type: 'string', describe: 'Plan, size or instance type (default: the cheapest suitable one)', group: PROVIDER_GROUP };
-    options.zone = { type: 'string', describe: 'Zone, for providers that use one', group: PROVIDER_GROUP };
+    options.region = { type: 'string', alias: 'r', describe: "Region (default: the provider's default; see: inletsctl providers)", group: PROVIDER_GROUP };
+    options.plan = { type: 'string', alias: 's', describe: 'Plan, size or instance type (default: the cheapest suitable one)', group: PROVIDER_GROUP };
+    options.zone = { type: 'string', alias: 'z', describe: 'Zone, for providers that use one', group: PROVIDER_GROUP };
   }
-  options['access-token'] = { type: 'string', describe: 'API token, or key id (also from each provider\'s env vars)', group: CREDENTIAL_GROUP };
-  options['access-token-file'] = { type: 'string', describe: 'Read the access token from this file', group: CREDENTIAL_GROUP };
+  options['access-token'] = { type: 'string', alias: 'a', describe: 'API token, or key id (also from each provider\'s env vars)', group: CREDENTIAL_GROUP };
+  options['access-token-file'] = { type: 'string', alias: 'f', describe: 'Read the access token from this file', group: CREDENTIAL_GROUP };
   options['secret-key'] = { type: 'string', describe: 'Secret key, for providers that use key pairs', group: CREDENTIAL_GROUP };
   options['secret-key-file'] = { type: 'string', describe: 'Read the secret key from this file', group: CREDENTIAL_GROUP };
 

@@ -14,6 +14,7 @@ import { createProgress } from '../../core/progress.js';
 import type { ProviderDescription } from '../../core/provider.js';
 import { registry } from '../../core/registry.js';
 import { StateStore, configDir, type TunnelRecord } from '../../core/state-store.js';
+import { withDetails } from '../error-details.js';
 import { askChoice, isInteractive } from './interactive.js';
 import { buildProviderContext } from './provider-context.js';
 import { onInterrupt } from './signals.js';
@@ -47,6 +48,7 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
   const pollMs = parseDuration(args.poll as string, 'poll');
   const timeoutMs = parseDuration(args.timeout as string, 'timeout');
   const cleanupTimeoutMs = parseDuration((args['cleanup-timeout'] as string | undefined) ?? '2m', 'cleanup-timeout');
+  const ttlMs = args.ttl === undefined ? undefined : parseDuration(args.ttl as string, 'ttl');
   const token = args['inlets-token'] === undefined ? undefined : str(args['inlets-token']);
   if (args['inlets-token'] !== undefined && !token) throw new UsageError('--inlets-token must not be empty', 'EMPTY_TOKEN');
 
@@ -72,6 +74,7 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
     token,
     apiUrl: context.ctx.apiUrl,
     options: context.options,
+    expiresAt: ttlMs === undefined ? undefined : new Date(Date.now() + ttlMs).toISOString(),
   });
   if (dryRun) return printDryRun(plan, json);
 
@@ -102,11 +105,20 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
       cleanupSignal: cleanupAbort.signal,
       finalCheck: args.test === true ? (record) => runFinalTest(record, (line) => progress.update(line)) : undefined,
     });
+  } catch (err) {
+    throw withDetails(err, { tunnel: await whatRemains(store, name) });
   } finally {
     stopListening();
     progress.stop();
   }
   printCreated(result, json);
+}
+
+/** For the `--json` error: whether the failed tunnel is still recorded (kept) and how to delete it. */
+async function whatRemains(store: StateStore, name: string): Promise<Record<string, unknown>> {
+  const kept = await store.get(name).catch(() => undefined);
+  if (!kept) return { name, kept: false };
+  return { name, kept: true, status: kept.status, provider: kept.provider, id: kept.id, ip: kept.ip, deleteCommand: deleteCommandFor(name, { yes: true }) };
 }
 
 /** `--test`: traffic through the public address, on the first data port asked for (a firewall may allow only those). */
@@ -135,7 +147,8 @@ function printCreated(result: CreatedTunnel, json: boolean): void {
       ports: r.ports,
       clientCommand: command,
       clientEnv: 'INLETS_TOKEN',
-      deleteCommand: del,
+      deleteCommand: deleteCommandFor(r.name, { yes: true }),
+      ...(r.expiresAt ? { expiresAt: r.expiresAt } : {}),
       serverVersion: result.server.version,
       timings: result.timings,
       ...(result.check !== undefined ? { test: result.check } : {}),
@@ -151,6 +164,7 @@ function printCreated(result: CreatedTunnel, json: boolean): void {
       `  URL:    ${url}`,
       `  Token:  ${r.token}`,
       `  Pin:    ${r.pin}`,
+      ...(r.expiresAt ? [`  Expires: ${r.expiresAt} (then inletsctl prune deletes it, and the node powers off)`] : []),
       '',
       'Connect a client (the token stays out of the process list):',
       `  export INLETS_TOKEN=${r.token}`,
@@ -180,6 +194,7 @@ function printDryRun(plan: TunnelPlan, json: boolean): void {
       ports: r.ports,
       firewall: request.firewall,
       pin: r.pin,
+      ...(r.expiresAt ? { expiresAt: r.expiresAt } : {}),
       userDataBytes: request.userData.length,
       userDataLimitBytes: plan.userDataLimitBytes,
       userDataGzipped: gzipped,
@@ -227,7 +242,10 @@ function rejectHttpsMode(args: Record<string, unknown>): void {
 
 function port(value: unknown, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--${flag} must be a port number from 1 to 65535`, 'BAD_PORT');
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    const range = /^\d+-\d+$/.test(String(value)) ? ' (ranges are not taken: list the ports, like 80,443)' : '';
+    throw new UsageError(`--${flag} "${String(value)}" is not a port number from 1 to 65535${range}`, 'BAD_PORT');
+  }
   return n;
 }
 

@@ -35,6 +35,13 @@ export async function runDelete(args: Record<string, unknown>): Promise<void> {
     throw new UsageError(`no tunnel with ${target.name ? `name "${target.name}"` : what} in ${store.path}; to delete one made elsewhere, add --provider`, 'NOT_IN_STATE');
   }
   const description = reg.describe(providerName);
+  // Confirm before asking for a cloud token: someone who answers no should not have typed a secret.
+  if (!yes) {
+    const place = record ? `${record.name} at ${providerName}${record.ip ? ` (${record.ip})` : ''}` : `${what} at ${providerName}`;
+    if (!(await askConfirm(`Delete ${place} and everything created with it?`))) {
+      throw new CodedError('DECLINED', 'not confirmed: nothing was deleted');
+    }
+  }
   const context = await buildProviderContext(description, args, { record, interactive, needCredentials: true });
   if (context.missing.length) throw new UsageError(`missing ${context.missing.join('; ')}`, 'MISSING_VALUES');
   const provider = await reg.instantiate(providerName, context.ctx);
@@ -47,22 +54,19 @@ export async function runDelete(args: Record<string, unknown>): Promise<void> {
     if (record) {
       ref = refOf(record);
     } else {
-      progress.start(`Looking for ${what} at ${providerName} (at most ${formatDuration(Math.min(timeoutMs, LOOKUP_TIMEOUT_MS))})`);
+      const lookupMs = Math.min(timeoutMs, LOOKUP_TIMEOUT_MS);
+      progress.start(`Looking for ${what} at ${providerName} (at most ${formatDuration(lookupMs)})`);
       try {
-        ref = await findInProvider(provider, providerName, target, { timeoutMs: Math.min(timeoutMs, LOOKUP_TIMEOUT_MS), signal: abort.signal });
+        ref = await findInProvider(provider, providerName, target, {
+          timeoutMs: lookupMs,
+          signal: abort.signal,
+          onWait: ({ detail, delayMs }) => progress.update(`${detail ?? 'not yet'}; next check in ${formatDuration(delayMs)}`),
+        });
       } catch (err) {
         progress.fail(`Could not find ${what} at ${providerName}`);
         throw err;
       }
       progress.succeed(`Found ${ref.name} (id ${ref.id}${ref.tunnelId ? `, tunnel id ${ref.tunnelId}` : ', made before tunnel ids: deleting exactly this instance'}${ref.ip ? `, ${ref.ip}` : ''})`);
-    }
-    if (!yes) {
-      progress.stop();
-      const ok = await askConfirm(`Delete ${ref.name} at ${providerName}${ref.ip ? ` (${ref.ip})` : ''} and everything created with it?`);
-      if (!ok) {
-        process.stderr.write('Nothing was deleted.\n');
-        return;
-      }
     }
     const started = Date.now();
     if (record) await store.patch(record.name, { status: 'deleting' });

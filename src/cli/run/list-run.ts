@@ -4,26 +4,22 @@ import { parseDuration } from '../../core/duration.js';
 import { formatDuration, retryCall } from '../../core/poller.js';
 import { createProgress } from '../../core/progress.js';
 import { cannotHaveReachedCloud } from '../../core/reachability.js';
-import { joinListings, type ListRow, type ProviderListing } from '../../core/list-tunnels.js';
-import { formatTable, printJson, printText, warn } from '../../core/output.js';
+import { joinListings, type ProviderListing } from '../../core/list-tunnels.js';
+import { printJson, printText, warn } from '../../core/output.js';
+import { stateModeWarning, usableRecords } from '../../core/state-records.js';
+import { formatListTable } from './list-table.js';
 import { registry } from '../../core/registry.js';
 import { StateStore, configDir } from '../../core/state-store.js';
 import { buildProviderContext } from './provider-context.js';
-
-
-const DRIFT_TEXT: Record<ListRow['drift'], string> = {
-  ok: 'ok',
-  missing: 'gone from provider',
-  untracked: 'not in state',
-  unknown: 'not checked',
-};
 
 export async function runList(args: Record<string, unknown>): Promise<void> {
   const json = args.json === true;
   const reg = registry();
   const store = new StateStore(configDir());
   const providerFlag = typeof args.provider === 'string' ? args.provider : undefined;
-  const records = (await store.list()).filter((r) => !providerFlag || r.provider === providerFlag);
+  const checked = usableRecords(await store.list(), store.path);
+  for (const line of [...checked.warnings, await stateModeWarning(store.path)]) if (line) warn(line);
+  const records = checked.records.filter((r) => !providerFlag || r.provider === providerFlag);
   const listings = new Map<string, ProviderListing>();
   if (args['state-only'] !== true) {
     const names = providerFlag ? [providerFlag] : [...new Set(records.map((r) => r.provider))];
@@ -52,12 +48,7 @@ export async function runList(args: Record<string, unknown>): Promise<void> {
     printText(`No tunnels (state: ${store.path}). Create one: inletsctl create --provider ${reg.defaultName} --tcp`);
     return;
   }
-  printText(
-    formatTable([
-      ['NAME', 'PROVIDER', 'REGION', 'IP', 'ID', 'TUNNEL ID', 'STATE', 'PROVIDER STATUS', 'DRIFT'],
-      ...rows.map((r) => [r.name, r.provider, r.region ?? '', r.ip ?? '', r.id ?? '', r.tunnelId ?? '-', r.state ?? '-', r.cloudStatus ?? r.cloud ?? '-', DRIFT_TEXT[r.drift]]),
-    ]),
-  );
+  printText(formatListTable(rows));
 }
 
 /** One provider's hosts, or why they could not be listed (a missing credential is not fatal here). */

@@ -1,6 +1,7 @@
 /** `inletsctl providers`: one row per provider, from descriptions only (no implementation loads). */
 import { formatTable, printJson, printText } from '../../core/output.js';
 import { registry } from '../../core/registry.js';
+import { firewallText, usdText } from './provider-summary.js';
 
 export async function runProviders(args: Record<string, unknown>): Promise<void> {
   const reg = registry();
@@ -35,8 +36,8 @@ export async function runProviders(args: Record<string, unknown>): Promise<void>
         d.defaults.region,
         d.defaults.plan,
         d.defaults.image,
-        d.defaults.monthlyUsd.toFixed(2),
-        d.firewall,
+        usdText(d.defaults.monthlyUsd),
+        firewallText(d.firewall),
         credentials(d),
       ]),
     ]) + '\n\nDetails and how to get each credential: inletsctl providers --json',

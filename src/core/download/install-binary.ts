@@ -6,7 +6,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { CodedError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 
@@ -31,7 +31,7 @@ function notWritable(dir: string, reason: string, cause?: unknown): CodedError {
  */
 export async function ensureWritableDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await makeDirs(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTDIR') throw notWritable(dir, 'it is not a directory', err);
@@ -43,6 +43,30 @@ export async function ensureWritableDir(dir: string): Promise<void> {
     await access(dir, constants.W_OK | constants.X_OK);
   } catch (err) {
     throw notWritable(dir, describeErrno((err as NodeJS.ErrnoException).code), err);
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node's `mkdir({ recursive: true })` never returns for a path
+ * under /proc (it retries the ENOENT for ever), so `--download-to /proc/nope` hung.
+ */
+async function makeDirs(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      await stat(d);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(d) === d) throw err;
+      missing.unshift(d);
+    }
+  }
+  for (const d of missing) {
+    try {
+      await mkdir(d, { mode: 0o755 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // made meanwhile by someone else
+    }
   }
 }
 

@@ -46,8 +46,7 @@ async function get(url: string, accept: string, opts: RegistryOptions): Promise<
   try {
     res = await fetch(url, { headers, redirect: 'follow', signal: AbortSignal.timeout(opts.timeoutMs ?? 120_000) });
   } catch (err) {
-    const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-    throw new CodedError('DOWNLOAD_NETWORK', `cannot reach ${redactUrl(url)} (${reason})`, { cause: err });
+    throw new CodedError('DOWNLOAD_NETWORK', `cannot reach ${redactUrl(url)} (${networkReason(err)})`, { cause: err });
   }
   if (!res.ok) {
     await res.body?.cancel();
@@ -78,6 +77,19 @@ async function get(url: string, accept: string, opts: RegistryOptions): Promise<
     throw new CodedError('DOWNLOAD_NETWORK', `reading ${redactUrl(url)} failed (${(err as Error).name})`, { cause: err });
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * Why fetch failed, in one line: fetch throws a bare "TypeError: fetch failed" and keeps the reason
+ * (ECONNREFUSED, ENOTFOUND, "bad port", a timeout) in `cause`, sometimes as an AggregateError.
+ */
+export function networkReason(err: unknown): string {
+  const e = err as { name?: string; message?: string; cause?: unknown };
+  if (e?.name === 'TimeoutError') return 'timed out';
+  const cause = e?.cause as { code?: string; message?: string; errors?: { code?: string; message?: string }[] } | undefined;
+  const inner = cause?.errors?.[0] ?? cause;
+  const text = inner?.code ?? inner?.message ?? e?.message ?? String(err);
+  return text.split('\n')[0];
 }
 
 /** The packument URL: the registry plus the name, with a scope's slash escaped as npm does. */

@@ -40,6 +40,8 @@ export interface PlanInput {
   tls: { certPem: string; keyPem: string };
   controlPort: number;
   engineBundle: Buffer;
+  /** ISO 8601 expiry (`create --ttl`): the node powers itself off then. Absent: never. */
+  expiresAt?: string;
 }
 
 interface FileSpec {
@@ -61,6 +63,8 @@ interface ModeSpec {
 interface NodeSpec {
   packages: string[];
   files: FileSpec[];
+  /** Commands added when the tunnel has an expiry; `{{expiresAt}}` is a systemd calendar time. */
+  expiry: { commands: string[][] };
   modes: Record<string, ModeSpec>;
 }
 
@@ -100,7 +104,19 @@ export function buildExitNodePlan(input: PlanInput, dir = templatesDir()): ExitN
     else if (f.compress !== undefined) throw new UsageError(`templates/exit-node.json: ${f.path}: unknown compress "${f.compress}"`, 'TEMPLATE_INVALID');
     return { path: f.path, owner: f.owner, permissions: f.permissions, encoding: f.encoding ?? 'text', content };
   });
-  return { packages: [...spec.packages], files, commands: mode.commands.map((c) => [...c]) };
+  const commands = mode.commands.map((c) => [...c]);
+  if (input.expiresAt !== undefined) {
+    const at = { expiresAt: systemdTime(input.expiresAt) };
+    commands.push(...spec.expiry.commands.map((c) => c.map((word) => fill(word, at, 'exit-node.json'))));
+  }
+  return { packages: [...spec.packages], files, commands };
+}
+
+/** `2026-12-06T14:00:00.000Z` → `2026-12-06 14:00:00 UTC`, a form every systemd reads as a calendar time. */
+export function systemdTime(iso: string): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) throw new UsageError(`the expiry "${iso}" is not a time`, 'TEMPLATE_INVALID');
+  return `${t.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
 /** Replaces `{{name}}`; an unknown name is a template bug, reported as such. */

@@ -25,6 +25,8 @@ export interface RenderInput {
   binary: boolean;
   /** The engine to embed; default: this package's dist/inlets.mjs. */
   engineBundle?: Buffer;
+  /** ISO 8601 expiry (`create --ttl`): the node powers off then (a transient systemd timer). */
+  expiresAt?: string;
 }
 
 const COMMENT = ['inlets exit node (tcp mode) by inletsctl. Holds the token and TLS key: keep private.'];
@@ -41,6 +43,7 @@ export function renderUserData(input: RenderInput): Buffer {
     tls: input.tls,
     controlPort: input.controlPort,
     engineBundle: input.engineBundle ?? readEngineBundle(),
+    expiresAt: input.expiresAt,
   });
   const text = input.format === 'cloud-config' ? writeCloudConfig(plan, COMMENT) : writeBootScript(plan, COMMENT);
   const raw = Buffer.from(text, 'utf8');

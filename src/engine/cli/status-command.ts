@@ -25,7 +25,8 @@ export function ago(ms: number): string {
 /** The status as a person reads it: a header and a table of clients. */
 export function formatStatus(st: ServerStatus, now = Date.now()): string {
   const lines = [
-    `inlets ${st.version} (${st.mode}) on ${st.hostname}, up ${ago(now - Date.parse(st.startedAt))} (since ${st.startedAt})`,
+    // "host" says what the word is: a local exit node on a machine called "vm" is not on a VM.
+    `inlets ${st.version} (${st.mode}) on host ${st.hostname}, up ${ago(now - Date.parse(st.startedAt))} (since ${st.startedAt})`,
     `ports: ${st.ports.map((p) => `${p.port} → ${p.clients.join(', ')}`).join('; ') || 'none'}`,
     '',
   ];

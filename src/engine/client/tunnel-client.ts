@@ -17,6 +17,7 @@ import type { TlsTrust } from '../tls/tls-connect.js';
 import { dialTunnel } from '../transport/websocket-dial.js';
 import { ENGINE_VERSION } from '../version.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
+import { asNotInlets } from './not-inlets.js';
 import type { UpstreamMap } from './upstream-map.js';
 
 export interface TunnelClientOptions {
@@ -45,7 +46,7 @@ export interface Refusal {
 }
 
 /** Errors that reconnecting cannot fix. */
-const FATAL_CODES = new Set(['AUTH_FAILED', 'VERSION_UNSUPPORTED', 'TLS_PIN_MISMATCH', 'TLS_VERIFY_FAILED', 'PORTS_REFUSED', 'REPLACED']);
+const FATAL_CODES = new Set(['AUTH_FAILED', 'VERSION_UNSUPPORTED', 'TLS_PIN_MISMATCH', 'TLS_VERIFY_FAILED', 'PORTS_REFUSED', 'REPLACED', 'NOT_INLETS']);
 
 /**
  * Events: `welcome` (accepted: number[], refused: Refusal[]); `disconnected` (err?: Error), before
@@ -100,6 +101,7 @@ export class TunnelClient extends EventEmitter {
         err = e as Error;
       }
       if (signal.aborted) break;
+      err = asNotInlets(err, this.#opts.url);
       const code = (err as TunnelError | undefined)?.code;
       if (err instanceof UsageError || (code && FATAL_CODES.has(code))) {
         if (code === 'TLS_VERIFY_FAILED') err!.message += '; give the server key with --tls-pin (the server prints it at start) or its CA with --tls-ca';
