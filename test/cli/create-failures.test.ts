@@ -189,7 +189,7 @@ describe('clean-up is bounded and interruptible', () => {
     clearTimeout(killer);
     expect(r.signal, 'still running 10 s after SIGTERM').toBeNull();
     expect(r.stderr).toContain('clean-up interrupted by SIGTERM');
-    expect(r.stderr).toContain('delete it with: inletsctl delete stopped');
+    expect(r.stderr).toContain(`delete it with: ${INLETSCTL} delete stopped`);
     expect(await stateRecords(sb.configDir)).toEqual([expect.objectContaining({ name: 'stopped', status: 'failed' })]);
     const del = await runCli(['delete', 'stopped', '--yes', '--poll', '200ms'], { ...sb.env, FAKE_CLOUD_FAULTS: '' });
     expect(del.code, del.stderr).toBe(0);

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server } from 'node:net';
+import { inletsctlPrefix } from '../../src/core/invocation.js';
 import type { ProviderDescription } from '../../src/core/provider.js';
 import { makeSandbox, stateRecords, type CliResult, type Sandbox } from '../cli/cli-harness.js';
 import type { FakeCloudServer } from '../fakes/fake-cloud-server.js';
@@ -18,6 +19,8 @@ export type RunningCli = ChildProcess & { output: { stdout: string; stderr: stri
 
 export interface CliUser {
   sandbox: Sandbox;
+  /** How this CLI prints its own commands (`node …/bin/inletsctl.mjs`: it is not on PATH). */
+  inletsctl: string;
   run(args: string[], timeoutMs?: number): Promise<CliResult>;
   start(args: string[]): RunningCli;
   /** Tunnel records in this user's state file. */
@@ -56,6 +59,7 @@ export async function cliUser(build: BuildSnapshot, description: ProviderDescrip
   };
   return {
     sandbox,
+    inletsctl: inletsctlPrefix({ path: sandbox.env.PATH, execPath: process.execPath, script: build.bin, root: build.root }),
     run,
     start,
     records: () => stateRecords(sandbox.configDir),

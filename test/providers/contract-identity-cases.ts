@@ -169,7 +169,7 @@ export function defineIdentityCases(c: IdentityCaseContext): void {
       fake.clearFaults();
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(/Cleaning up failed too \(gave up waiting for "v2-bounded" to be deleted after 2\.0 s/);
-      expect(r.stderr).toContain('delete it with: inletsctl delete v2-bounded');
+      expect(r.stderr).toContain(`delete it with: ${user.inletsctl} delete v2-bounded`);
       expect(await user.records()).toEqual([expect.objectContaining({ name: 'v2-bounded', status: 'failed' })]);
       const d = await user.run(['delete', 'v2-bounded', ...c.deleteFlags]);
       expect(d.code, d.stderr).toBe(0);
@@ -191,7 +191,7 @@ export function defineIdentityCases(c: IdentityCaseContext): void {
       fake.clearFaults();
       expect(r.signal, `still cleaning up ${SIGTERM_LIMIT_MS} ms after SIGTERM`).toBeNull();
       expect(r.stderr).toContain('clean-up interrupted by SIGTERM');
-      expect(r.stderr).toContain('delete it with: inletsctl delete v2-sigterm');
+      expect(r.stderr).toContain(`delete it with: ${user.inletsctl} delete v2-sigterm`);
       expect(await user.records()).toEqual([expect.objectContaining({ name: 'v2-sigterm', status: 'failed' })]);
       const d = await user.run(['delete', 'v2-sigterm', ...c.deleteFlags]);
       expect(d.code, d.stderr).toBe(0);
