@@ -6,7 +6,7 @@
  */
 import type { ProviderListing } from './list-tunnels.js';
 import type { Host, HostRef } from './provider.js';
-import { refOf } from './delete-tunnel.js';
+import { refOf, refOfHost } from './delete-tunnel.js';
 import type { TunnelRecord } from './state-store.js';
 
 /** One tunnel to prune: where it was found, and the ref to delete it by. */
@@ -50,7 +50,7 @@ export function findExpired(records: TunnelRecord[], listings: Map<string, Provi
     for (const h of listing.hosts) {
       if (!expired(h.expiresAt, now)) continue;
       if (records.some((r) => r.provider === provider && sameHost(r, h))) continue;
-      out.push({ name: h.name, provider, expiresAt: h.expiresAt, from: 'provider', ref: { name: h.name, tunnelId: h.tunnelId, id: h.id, ip: h.ip, region: h.region, data: h.data } });
+      out.push({ name: h.name, provider, expiresAt: h.expiresAt, from: 'provider', ref: refOfHost(h) });
     }
   }
   return out;

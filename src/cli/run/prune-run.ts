@@ -12,6 +12,7 @@ import { formatDuration, retryCall } from '../../core/poller.js';
 import { createProgress } from '../../core/progress.js';
 import type { Provider } from '../../core/provider.js';
 import { findExpired, type PruneCandidate } from '../../core/prune.js';
+import { cannotHaveReachedCloud } from '../../core/reachability.js';
 import { registry } from '../../core/registry.js';
 import { usableRecords } from '../../core/state-records.js';
 import { StateStore, configDir, type TunnelRecord } from '../../core/state-store.js';
@@ -41,7 +42,9 @@ export async function runPrune(args: Record<string, unknown>): Promise<void> {
     try {
       const provider = await providerFor(name, args, records.find((r) => r.provider === name));
       providers.set(name, provider);
-      listings.set(name, { hosts: await retryCall(() => provider.list(), { what: `${name} to list its hosts`, timeoutMs }) });
+      // As list does (v2): a hung call is dropped at the limit, and an unreachable API fails at once.
+      const hosts = await retryCall(() => provider.list(), { what: `${name} to list its hosts`, timeoutMs, abortInFlight: true, retryIf: (err) => !cannotHaveReachedCloud(err) });
+      listings.set(name, { hosts });
     } catch (err) {
       listings.set(name, { error: err instanceof Error ? err.message : String(err) });
       warn(`could not list ${name} (only its tunnels in state are pruned): ${err instanceof Error ? err.message : String(err)}`);
