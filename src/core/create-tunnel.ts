@@ -237,7 +237,8 @@ async function refuseTakenName(provider: Provider, providerName: string, name: s
   try {
     hosts = await retryCall(() => provider.list(), {
       what: `${providerName} to list its hosts`,
-      timeoutMs: Math.min(options.nameCheckTimeoutMs ?? NAME_CHECK_TIMEOUT_MS, options.timeoutMs),
+      // its own limit: --timeout is for the VM and the tunnel server, which a slow list must not eat into
+      timeoutMs: options.nameCheckTimeoutMs ?? NAME_CHECK_TIMEOUT_MS,
       intervalMs: options.pollMs,
       signal: options.signal,
       abortInFlight: true,

@@ -20,6 +20,7 @@ export const azureFakeEntry: FakeEntry = {
   creatingOps: ['ResourceGroups_CreateOrUpdate', 'Deployments_CreateOrUpdate'],
   createOp: 'Deployments_CreateOrUpdate',
   statusOp: 'Deployments_Get',
+  seedHost: (fake, host) => (fake as import('./azure-fake.js').AzureFake).seedGroup(host),
   async start(o = {}) {
     const { AzureFake } = await import('./azure-fake.js');
     const fake = new AzureFake({ activeAfterPolls: o.activeAfterPolls, maxPerPage: o.maxPerPage, foreignGroups: o.foreign, boot: o.boot, acceptToken: o.acceptToken });

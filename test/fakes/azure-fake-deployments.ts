@@ -108,6 +108,19 @@ export class FakeDeployments {
     return { record, created: !existing, violations: [] };
   }
 
+  /**
+   * A Succeeded deployment named as the provider names its one deployment ('inletsctl-tunnel'),
+   * with these string outputs (for FakeEntry.seedHost).
+   */
+  seed(subscription: string, group: string, outputs: Record<string, string>): void {
+    const name = 'inletsctl-tunnel';
+    const values = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { type: 'String', value: v }]));
+    this.store.deployments.set(deploymentKey(subscription, group, name), {
+      subscription, group, name, state: 'Succeeded', mode: 'Incremental', parameters: {}, planned: [], outputs: values, outputValues: values,
+      timestamp: new Date().toISOString(), correlationId: randomUUID(),
+    });
+  }
+
   /** One look at a deployment: it advances (see the file comment). */
   observe(d: DeploymentRecord): void {
     if (d.state === 'Accepted') {

@@ -171,6 +171,21 @@ export class ArmStore {
     return operation;
   }
 
+  /**
+   * A finished tunnel group as another inletsctl made it (see FakeEntry.seedHost): the group and
+   * its VM and public IP, all Succeeded and carrying `tags`. Nothing boots on it.
+   */
+  seedGroup(subscription: string, group: string, location: string, tags: Record<string, string>, vmName: string): void {
+    this.groups.set(groupKey(subscription, group), { subscription, name: group, location, tags, state: 'Succeeded', foreign: false });
+    const base = `/subscriptions/${subscription}/resourceGroups/${group}/providers`;
+    const made = (kind: ResourceKind, name: string, extra: Partial<Resource>): void => {
+      const id = `${base}/${NAMESPACE[kind]}/${kind}/${name}`;
+      this.resources.set(resourceKey(id), { id, kind, name, subscription, group, location, tags, properties: {}, state: 'Succeeded', foreign: false, created: new Date().toISOString(), ...extra });
+    };
+    made('publicIPAddresses', `${vmName}-ip`, { ip: allocateLoopbackAddress(), properties: { publicIPAllocationMethod: 'Static' } });
+    made('virtualMachines', vmName, { vmId: randomUUID(), properties: { hardwareProfile: { vmSize: 'Standard_B1ls' } } });
+  }
+
   /** One observation of a resource, group or operation: its operation advances a step. */
   observe(operationId: string | undefined): void {
     const op = operationId ? this.operations.get(operationId) : undefined;

@@ -188,6 +188,23 @@ export class AzureFake extends FakeCloudServer {
     };
   }
 
+  /**
+   * A tunnel as another inletsctl made it (see FakeEntry.seedHost), in the first subscription:
+   * with a tunnel id, group `inletsctl-<name>-<id>` with a Succeeded deployment whose output is the
+   * IP; without, a group of a version before tunnel ids, `inletsctl-<name>` (a suffix when taken).
+   * @returns the group's name, which the provider reports as Host.id
+   */
+  seedGroup(host: { name: string; tunnelId?: string }): string {
+    const subscription = this.subscriptions[0];
+    const tags: Record<string, string> = { inletsctl: 'true', 'managed-by': 'inletsctl', 'inletsctl-name': host.name, ...(host.tunnelId ? { 'inletsctl-tunnel': host.tunnelId } : {}) };
+    const wanted = host.tunnelId ? `inletsctl-${host.name}-${host.tunnelId}` : `inletsctl-${host.name}`;
+    let group = wanted;
+    for (let i = 2; this.store.groups.has(groupKey(subscription, group)); i++) group = `${wanted}-${i}`;
+    this.store.seedGroup(subscription, group, 'eastus', tags, host.name);
+    if (host.tunnelId) this.deployments.seed(subscription, group, { publicIpAddress: this.store.resourcesIn(subscription, group).find((r) => r.kind === 'publicIPAddresses')!.ip! });
+    return group;
+  }
+
   neverActive(name?: string): void {
     this.store.neverActive(name);
   }

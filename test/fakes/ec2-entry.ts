@@ -28,6 +28,7 @@ export const ec2FakeEntry: FakeEntry & { cliEnv: Record<string, string> } = {
   createOp: 'RunInstances',
   statusOp: 'DescribeInstances',
   cliEnv: EC2_CLI_ENV,
+  seedHost: (fake, host) => (fake as import('./ec2-fake.js').Ec2Fake).seedInstance(host),
   async start(o = {}) {
     const { Ec2Fake } = await import('./ec2-fake.js');
     const fake = new Ec2Fake({ activeAfterPolls: o.activeAfterPolls, maxPerPage: o.maxPerPage, foreign: o.foreign, boot: o.boot });

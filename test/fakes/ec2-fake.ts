@@ -105,6 +105,15 @@ export class Ec2Fake extends FakeCloudServer {
     };
   }
 
+  /**
+   * A running instance as another inletsctl made it (see FakeEntry.seedHost), in eu-west-1 (the
+   * provider's default region): tagged `Name`, our marks, and the tunnel id only when given.
+   */
+  seedInstance(host: { name: string; tunnelId?: string }, region = 'eu-west-1'): string {
+    const marks: Record<string, string> = { inletsctl: 'true', 'managed-by': 'inletsctl', 'inletsctl-name': host.name, ...(host.tunnelId ? { 'inletsctl-tunnel': host.tunnelId } : {}) };
+    return this.world.seedInstance(region, [{ Key: 'Name', Value: host.name }, ...Object.entries(marks).map(([Key, Value]) => ({ Key, Value }))]);
+  }
+
   neverActive(name?: string): void {
     if (name === undefined) this.world.neverActiveAll = true;
     else this.world.neverActive.add(name);

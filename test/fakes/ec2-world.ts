@@ -115,6 +115,19 @@ export class Ec2World {
     }
   }
 
+  /**
+   * A running instance as another inletsctl made it (see FakeEntry.seedHost), in the default VPC's
+   * default group: `Name` and our marks as tags. Nothing boots on it.
+   * @returns its instance id
+   */
+  seedInstance(region: string, tags: TagInput[]): string {
+    const launched = runInstance(this, region, { ImageId: IMAGES[0].ImageId, InstanceType: 't3.nano', MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: 'instance', Tags: tags }] });
+    const record = this.instances.get((launched.Instances as Array<{ InstanceId: string }>)[0].InstanceId)!;
+    record.state = 'running';
+    record.ip = this.allocateIp();
+    return record.id;
+  }
+
   handle(region: string, action: string, input: Record<string, unknown>): Record<string, unknown> {
     if (!REGIONS.includes(region)) throw new Ec2Fault(401, 'AuthFailure', `Credential should be scoped to a valid region, not '${region}'.`);
     switch (action) {

@@ -32,6 +32,7 @@ export const gceFakeEntry: FakeEntry & { cliEnv: Record<string, string> } = {
   createOp: 'instances.insert',
   statusOp: 'instances.get',
   cliEnv: GCE_CLI_ENV,
+  seedHost: (fake, host) => (fake as import('./gce-fake.js').GceFake).seedInstance(host),
   async start(o = {}) {
     const { GceFake } = await import('./gce-fake.js');
     const fake = new GceFake({ project: GCE_FAKE_PROJECT, activeAfterPolls: o.activeAfterPolls, maxPerPage: o.maxPerPage, foreign: o.foreign, boot: o.boot, acceptToken: o.acceptToken });

@@ -114,6 +114,22 @@ export class GceFake extends FakeCloudServer {
     };
   }
 
+  /**
+   * A RUNNING instance as another inletsctl made it (see FakeEntry.seedHost) in `zone` (default
+   * us-central1-b, the provider's default): our labels, the tunnel label only with a tunnel id.
+   * Names are unique per zone, so a taken name gets a suffix; the name label keeps `host.name`.
+   * Nothing boots on it. Returns its id, as the provider reports it.
+   */
+  seedInstance(host: { name: string; tunnelId?: string }, zone = 'us-central1-b'): string {
+    const labels: Record<string, string> = { inletsctl: 'true', 'managed-by': 'inletsctl', 'inletsctl-name': host.name, ...(host.tunnelId ? { 'inletsctl-tunnel': host.tunnelId } : {}) };
+    let name = host.name;
+    for (let i = 2; this.instances.has(`${zone}/${name}`); i++) name = `${host.name}-${i}`;
+    const inst = this.newInstance({ name, zone, machineType: 'e2-micro', labels, tags: [], metadata: [], sourceImage: 'debian-12', autoDelete: true, networkTier: 'STANDARD' }, false);
+    inst.status = 'RUNNING';
+    inst.natIP = allocateLoopbackAddress();
+    return inst.id;
+  }
+
   neverActive(name?: string): void {
     if (name === undefined) this.neverActiveAll = true;
     else this.neverActiveNames.add(name);
