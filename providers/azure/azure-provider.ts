@@ -95,6 +95,13 @@ class AzureProvider implements Provider {
 
   async status(ref: HostRef): Promise<Host> {
     const c = await this.clients(ref);
+    if (ref.id && !tunnelIdOfRef(ref)) {
+      // delete --id: the name and tunnel id are read from the group's own marks, never assumed
+      const g = await this.groupById(c, ref.id);
+      if (!g) throw new ProviderError(PROVIDER, 'NOT_FOUND', `resource group ${ref.id} does not exist`);
+      const marks = readTagMarks(g.tags);
+      ref = { ...ref, name: marks.name ?? ref.name, tunnelId: marks.tunnelId, region: ref.region ?? g.location };
+    }
     const tunnelId = tunnelIdOfRef(ref);
     const group = ref.id ?? (tunnelId ? groupName({ name: ref.name, tunnelId }) : legacyGroupName(ref.name));
     if (!tunnelId) return this.legacyStatus(c, group, ref); // made before v2: no deployment
