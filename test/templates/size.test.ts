@@ -1,12 +1,14 @@
 /**
  * The TCP-mode user-data with the real engine bundle (dist/inlets.mjs, from `npm run build`), a
- * real TLS pair and a 256-bit token fits EC2's 16 KiB limit when gzip'd (the raw bytes count).
+ * real TLS pair and a 256-bit token fits EC2's 16 KiB limit when gzip'd (the raw bytes count),
+ * and every provider's own limit in the format and encoding it asks for.
  */
 import { describe, expect, it } from 'vitest';
 import { generateSelfSigned } from '../../src/engine/tls/self-signed.js';
 import { readEngineBundle } from '../../src/core/engine-bundle.js';
 import { checkUserDataSize, parseUserData, renderUserData } from '../../src/core/user-data/render.js';
 import { localProvider } from '../../providers/local/index.js';
+import { providers } from '../../providers/index.js';
 
 const EC2_LIMIT = 16 * 1024;
 
@@ -48,5 +50,19 @@ describe('user-data size', () => {
     const tls = generateSelfSigned();
     const ud = renderUserData({ mode: 'tcp', token: 'cd'.repeat(32), tls, controlPort: 8123, format: userData.format, binary: userData.binary });
     expect(() => checkUserDataSize(ud, userData.limitBytes, 'local')).not.toThrow();
+  });
+  it('every provider\'s TCP-mode user-data, in its own format and encoding, with a TTL, fits its documented limit', () => {
+    const tls = generateSelfSigned({ commonName: 'inlets-size-check', ips: ['203.0.113.10'] });
+    const bundle = readEngineBundle();
+    const sizes: Record<string, string> = {};
+    for (const { description: d } of providers) {
+      const ud = renderUserData({ mode: 'tcp', token: 'ef'.repeat(32), tls, controlPort: 8123, format: d.userData.format, binary: d.userData.binary, engineBundle: bundle, expiresAt: '2026-12-06T14:00:00.000Z' });
+      sizes[d.name] = `${ud.length}/${d.userData.limitBytes} (${d.userData.format}${d.userData.binary ? ' gzip' : ''})`;
+      expect(() => checkUserDataSize(ud, d.userData.limitBytes, d.name), d.name).not.toThrow();
+      expect(parseUserData(ud).format, d.name).toBe(d.userData.format);
+    }
+    console.log('user-data bytes / limit by provider:', JSON.stringify(sizes));
+    // Civo takes the script as plain text (a JSON string): no gzip to lean on.
+    expect(providers.find((m) => m.description.name === 'civo')?.description.userData).toMatchObject({ format: 'script', binary: false });
   });
 });
