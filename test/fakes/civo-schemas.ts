@@ -10,6 +10,7 @@
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { FakeRequest } from './fake-cloud-server.js';
+import { checkJsonBody } from './json-body-check.js';
 
 interface Endpoint {
   method: string;
@@ -130,15 +131,6 @@ export function checkCivoRequest(req: FakeRequest): string[] {
     const v = req.query.get(key);
     if (v !== null && !(/^\d+$/.test(v) && Number(v) >= 1)) problems.push(`${key} must be a positive integer`);
   }
-  if (hit.endpoint.body) {
-    const type = String(req.headers['content-type'] ?? '');
-    if (!type.includes('application/json')) problems.push(`content-type ${type || '(none)'} is not application/json`);
-    if (req.body === undefined) problems.push('a JSON body is required');
-    else if (!hit.endpoint.body(req.body)) {
-      for (const e of (hit.endpoint.body.errors ?? []).slice(0, 6)) problems.push(`body${e.instancePath} ${e.message ?? 'is invalid'}`);
-    }
-  } else if (req.rawBody.length > 0) {
-    problems.push('a body was sent, but the endpoint takes none');
-  }
+  problems.push(...checkJsonBody(req, hit.endpoint.body));
   return problems;
 }

@@ -6,6 +6,7 @@
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { FakeRequest } from './fake-cloud-server.js';
+import { checkJsonBody } from './json-body-check.js';
 
 interface Endpoint {
   method: string;
@@ -134,15 +135,6 @@ export function checkHetznerRequest(req: FakeRequest): string[] {
   if (selector !== null && !/^!?[a-zA-Z0-9./_-]+((==?|!=)[a-zA-Z0-9._-]*)?(,!?[a-zA-Z0-9./_-]+((==?|!=)[a-zA-Z0-9._-]*)?)*$/.test(selector)) {
     problems.push(`label_selector "${selector}" is not a valid selector`);
   }
-  if (hit.endpoint.body) {
-    const type = String(req.headers['content-type'] ?? '');
-    if (!type.includes('application/json')) problems.push(`content-type ${type || '(none)'} is not application/json`);
-    if (req.body === undefined) problems.push('a JSON body is required');
-    else if (!hit.endpoint.body(req.body)) {
-      for (const e of (hit.endpoint.body.errors ?? []).slice(0, 6)) problems.push(`body${e.instancePath} ${e.message ?? 'is invalid'}`);
-    }
-  } else if (req.rawBody.length > 0) {
-    problems.push('a body was sent, but the endpoint takes none');
-  }
+  problems.push(...checkJsonBody(req, hit.endpoint.body));
   return problems;
 }

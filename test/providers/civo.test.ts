@@ -14,6 +14,7 @@ import { API_TIMEOUT_ENV } from '../../providers/shared/rest-client.js';
 import { CivoFake, type CivoFakeOptions } from '../fakes/civo-fake.js';
 import { leftovers } from '../fakes/index.js';
 import { deleteUntilDone, rejection, request as baseRequest, waitActive } from './provider-steps.js';
+import { deletedByNewProvider, finishedByNewProvider, foreignIdForbidden, sameNameSurvives } from '../helpers/v2-provider-checks.js';
 import type { CreateRequest } from '../../src/core/provider.js';
 
 const TOKEN = 'civo-dummy-api-key-for-the-fake';
@@ -45,6 +46,11 @@ function request(name: string, overrides: Partial<CreateRequest> = {}): CreateRe
 async function start(options: CivoFakeOptions = {}) {
   fake = new CivoFake({ boot: false, ...options });
   await fake.start();
+  return newProvider();
+}
+
+/** A new provider object on the running fake: nothing carried over in memory. */
+function newProvider() {
   return createCivoProvider({ credentials: { 'access-token': TOKEN }, apiUrl: fake.url, options: {}, stateDir });
 }
 
@@ -155,9 +161,7 @@ describe('civo provider', () => {
 
   it('refuses to delete an instance inletsctl did not create; an unknown image fails before anything is made', async () => {
     const provider = await start({ foreignInstances: 1 });
-    // The foreign instance's id, read from the API as anyone would.
-    const listedAll = await (await fetch(`${fake.url}/instances?region=LON1`, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as { items: Array<{ id: string }> };
-    const err = await rejection(provider.delete({ name: 'not-ours', id: listedAll.items[0].id, region: 'LON1' }));
+    const err = await rejection(provider.delete({ name: 'not-ours', id: await foreignId(), region: 'LON1' }));
     expect(err).toMatchObject({ code: 'FORBIDDEN', retryable: false });
     expect(fake.holdings().foreignInstancesMissing).toBe(0);
     const noImage = await rejection(provider.create(request('inlets-keen-tapir-0006', { image: 'debian-99' })));
@@ -179,3 +183,40 @@ describe('civo provider', () => {
     expect(d.regions[0]).toBe(d.defaults.region);
   });
 });
+
+describe('civo provider: contract v2 (tunnel ids; state from the cloud alone)', () => {
+  it('a new provider object finishes an interrupted create from the plan (name, tunnel id, region) alone', async () => {
+    await start();
+    await finishedByNewProvider(newProvider, request('inlets-dropped-0101'));
+    expect(leftovers(fake)).toEqual({});
+  });
+
+  it('a new provider object deletes a half-made tunnel, firewall included', async () => {
+    await start();
+    await deletedByNewProvider(newProvider, request('inlets-dropped-0102'));
+    expect(leftovers(fake)).toEqual({});
+  });
+
+  it('two tunnels of one name (hostnames are unique per region, so in two regions): deleting one leaves the other', async () => {
+    await start();
+    await sameNameSurvives(newProvider, request('inlets-twin-0103'), request('inlets-twin-0103', { region: 'FRA1' }));
+    expect(leftovers(fake)).toEqual({});
+  });
+
+  it('an instance without our shared tag is refused; one of a version before tunnel ids is deletable by id alone', async () => {
+    const provider = await start({ foreignInstances: 1 });
+    const seeded = fake.seedInstance({ name: 'inlets-old-0104' });
+    await foreignIdForbidden(provider, { name: 'x', id: await foreignId(), region: 'LON1' });
+    // A host of a version before tunnel ids (shared and name tags only) is ours: deletable by id alone.
+    await deleteUntilDone(provider, { name: 'inlets-old-0104', id: seeded, region: 'LON1' });
+    expect(leftovers(fake)).toEqual({});
+  });
+});
+
+/** The id of the fake's first foreign instance (tagged `prod`), read from the API as anyone would. */
+async function foreignId(): Promise<string> {
+  const res = await fetch(`${fake.url}/instances?region=LON1&tags=prod`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const id = ((await res.json()) as { items: Array<{ id: string }> }).items[0]?.id;
+  if (!id) throw new Error('the fake has no foreign instance');
+  return id;
+}
