@@ -3,39 +3,20 @@
  * contract-civo.test.ts). The fake checks requests against Civo's documented request shapes;
  * each test ends by requiring no mismatch.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { createCivoProvider, mapInstanceStatus } from '../../providers/civo/civo-provider.js';
 import { civoProvider } from '../../providers/civo/index.js';
 import { firewallName, readFirewallName } from '../../providers/civo/civo-firewall.js';
-import { API_TIMEOUT_ENV } from '../../providers/shared/rest-client.js';
 import { CivoFake, type CivoFakeOptions } from '../fakes/civo-fake.js';
 import { leftovers } from '../fakes/index.js';
 import { deleteUntilDone, rejection, request as baseRequest, waitActive } from './provider-steps.js';
+import { useFakeTestHooks } from './fake-test-hooks.js';
 import { deletedByNewProvider, finishedByNewProvider, foreignIdForbidden, sameNameSurvives } from '../helpers/v2-provider-checks.js';
 import type { CreateRequest } from '../../src/core/provider.js';
 
 const TOKEN = 'civo-dummy-api-key-for-the-fake';
-let stateDir: string;
 let fake: CivoFake;
-const previousTimeout = process.env[API_TIMEOUT_ENV];
-
-beforeAll(() => {
-  stateDir = mkdtempSync(join(tmpdir(), 'civo-provider-'));
-  process.env[API_TIMEOUT_ENV] = '1500';
-});
-afterAll(() => {
-  rmSync(stateDir, { recursive: true, force: true });
-  if (previousTimeout === undefined) delete process.env[API_TIMEOUT_ENV];
-  else process.env[API_TIMEOUT_ENV] = previousTimeout;
-});
-afterEach(async () => {
-  expect(fake.mismatches).toEqual([]);
-  expect(fake.problems).toEqual([]);
-  await fake.close();
-});
+const stateDir = useFakeTestHooks('civo-provider', () => fake);
 
 const SCRIPT = Buffer.from('#!/bin/bash\nset -euo pipefail\necho hello\n');
 
@@ -51,7 +32,7 @@ async function start(options: CivoFakeOptions = {}) {
 
 /** A new provider object on the running fake: nothing carried over in memory. */
 function newProvider() {
-  return createCivoProvider({ credentials: { 'access-token': TOKEN }, apiUrl: fake.url, options: {}, stateDir });
+  return createCivoProvider({ credentials: { 'access-token': TOKEN }, apiUrl: fake.url, options: {}, stateDir: stateDir() });
 }
 
 describe('civo provider', () => {
@@ -132,7 +113,7 @@ describe('civo provider', () => {
     const err = await rejection(provider.list());
     expect(err).toMatchObject({ code: 'AUTH', status: 401 });
     expect(err.message).toContain('(authentication_invalid_key)');
-    expect(() => createCivoProvider({ credentials: {}, apiUrl: fake.url, options: {}, stateDir })).toThrow(/CIVO_TOKEN/);
+    expect(() => createCivoProvider({ credentials: {}, apiUrl: fake.url, options: {}, stateDir: stateDir() })).toThrow(/CIVO_TOKEN/);
   });
 
   it('makes a failure after the firewall exists final; clean-up by tunnel id spares a same-named tunnel', async () => {
