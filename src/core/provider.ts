@@ -106,8 +106,13 @@ export interface Provider {
 export interface CredentialSpec {
   /** Flags read for the secret, for example ['access-token', 'access-token-file']. */
   flags: string[];
-  /** Environment variables read, in order of precedence. */
+  /** Environment variables read for the first secret flag, in order of precedence. */
   env: string[];
+  /**
+   * Environment variables for the other secret flags, by flag name (for example a password that
+   * goes with a user name): read when neither the flag nor its `-file` form is given.
+   */
+  envOf?: Record<string, string[]>;
   /** One line: how to get this credential in the cloud's console. */
   howTo: string;
   /**
@@ -173,6 +178,11 @@ export interface ProviderDescription {
   };
   /** Whether create manages a firewall (always, optional with --firewall, or never). */
   firewall: 'always' | 'optional' | 'never';
+  /**
+   * False for providers that make no machine (they use one the user already has): region, plan and
+   * image are then not asked for on a terminal, and the defaults are placeholders. Default true.
+   */
+  placement?: boolean;
 }
 
 /** What a provider is given when it is made. */
