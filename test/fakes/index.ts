@@ -85,6 +85,19 @@ export const fakes: FakeEntry[] = [
   gceFakeEntry,
   azureFakeEntry,
   ec2FakeEntry,
+  {
+    provider: 'upcloud',
+    operations: ['storages.templates', 'servers.create', 'firewall_rules.replace', 'servers.get', 'firewall_rules.list', 'servers.list', 'servers.stop', 'servers.delete'],
+    creatingOps: ['servers.create', 'firewall_rules.replace'],
+    createOp: 'servers.create',
+    statusOp: 'servers.get',
+    async start(o = {}) {
+      const { UpcloudFake } = await import('./upcloud-fake.js');
+      const fake = new UpcloudFake({ activeAfterPolls: o.activeAfterPolls, maxPerPage: o.maxPerPage, foreignServers: o.foreign, boot: o.boot, acceptToken: o.acceptToken });
+      await fake.start();
+      return fake;
+    },
+  },
 ];
 
 /** The fake for a provider, or undefined. */
