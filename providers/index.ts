@@ -13,6 +13,7 @@ import { gceProvider } from './gce/index.js';
 import { azureProvider } from './azure/index.js';
 import { ec2Provider } from './ec2/index.js';
 import { upcloudProvider } from './upcloud/index.js';
+import { sshProvider } from './ssh/index.js';
 
 /** Every provider, in the order `inletsctl providers` and the prompts show them. */
 export const providers: ProviderModule[] = [
@@ -23,6 +24,7 @@ export const providers: ProviderModule[] = [
   azureProvider,
   ec2Provider,
   upcloudProvider,
+  sshProvider,
 ];
 
 /** The provider `create` uses when `--provider` is not given. */
