@@ -152,12 +152,12 @@ class UpcloudProvider implements Provider {
   async delete(ref: HostRef): Promise<'done' | 'pending'> {
     const servers = await this.serversOf(ref);
     for (const s of servers) {
-      if (s.state === 'started') {
+      if (s.state === 'started' || s.state === 'maintenance') {
+        // In maintenance (starting, stopping) the API may refuse a stop with 409: the next step looks again.
         await this.api.request('POST', `/server/${s.uuid}/stop`, { body: { stop_server: { stop_type: 'hard', timeout: '60' } }, accept: [404, 409] });
       } else if (s.state === 'stopped' || s.state === 'error') {
         await this.api.request('DELETE', `/server/${s.uuid}`, { query: { storages: 1 }, accept: [404, 409] });
       }
-      // 'maintenance': starting, stopping or being deleted; the next step looks again.
     }
     return servers.length > 0 ? 'pending' : 'done';
   }

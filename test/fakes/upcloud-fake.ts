@@ -164,7 +164,9 @@ export class UpcloudFake extends FakeCloudServer {
         return { status: 200, body: { server: this.serverJson(s, true) } };
       case 'servers.stop':
         if (!s) return this.notFound(uuid);
-        if (s.state !== 'started') return this.illegalState(s, 'stopped');
+        // A server stuck while being created (neverActive) takes a hard stop: the fake's stand-in for
+        // UpCloud ending a failed start; one already stopping is refused.
+        if (s.state === 'stopped' || s.stopping || (s.state === 'maintenance' && !this.stuck(s))) return this.illegalState(s, 'stopped');
         s.state = 'maintenance';
         s.stopping = true;
         s.looks = 0;
@@ -230,9 +232,13 @@ export class UpcloudFake extends FakeCloudServer {
       s.stopping = false;
       return;
     }
-    if (this.neverActiveAll || this.neverActiveNames.has(s.title) || s.looks < (this.options.activeAfterPolls ?? 2)) return;
+    if (this.stuck(s) || s.looks < (this.options.activeAfterPolls ?? 2)) return;
     s.state = 'started';
     this.booter.boot(s.uuid, s.userData, s.ip);
+  }
+
+  private stuck(s: ServerRecord): boolean {
+    return this.neverActiveAll || this.neverActiveNames.has(s.title);
   }
 
   private page<T>(query: URLSearchParams, items: T[]): T[] {
