@@ -91,6 +91,7 @@ export const fakes: FakeEntry[] = [
     creatingOps: ['servers.create', 'firewall_rules.replace'],
     createOp: 'servers.create',
     statusOp: 'servers.get',
+    seedHost: (fake, host) => (fake as import('./upcloud-fake.js').UpcloudFake).seedServer(host),
     async start(o = {}) {
       const { UpcloudFake } = await import('./upcloud-fake.js');
       const fake = new UpcloudFake({ activeAfterPolls: o.activeAfterPolls, maxPerPage: o.maxPerPage, foreignServers: o.foreign, boot: o.boot, acceptToken: o.acceptToken });

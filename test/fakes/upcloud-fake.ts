@@ -83,6 +83,18 @@ export class UpcloudFake extends FakeCloudServer {
     return s.uuid;
   }
 
+  /**
+   * A started server as another inletsctl made it (FakeEntry.seedHost): the shared and name labels,
+   * the tunnel label when `host.tunnelId` is given. Titles need not be unique at UpCloud, so it
+   * keeps `host.name`. Nothing boots on it.
+   */
+  seedServer(host: { name: string; tunnelId?: string }): string {
+    const labels = [{ key: 'managed-by', value: 'inletsctl' }, { key: 'inletsctl-name', value: host.name }, ...(host.tunnelId ? [{ key: 'inletsctl-tunnel', value: host.tunnelId }] : [])];
+    const s = this.newServer({ title: host.name, hostname: host.name, zone: 'de-fra1', plan: '1xCPU-1GB', labels, userData: Buffer.alloc(0), foreign: false, ip: allocateLoopbackAddress() });
+    s.state = 'started';
+    return s.uuid;
+  }
+
   /** Whether a server still exists (tests). */
   has(uuid: string): boolean {
     return this.servers.has(uuid);
