@@ -3,8 +3,9 @@
  * and no script text is ever in a process's arguments on either side. Everything inletsctl
  * installs is listed in the tunnel's marker directory, /etc/inletsctl/<tunnelId>/ (0700):
  * `name`, `manifest` (the files of the boot script, one path a line), `boot.sh` (0600: it holds
- * the token and TLS key), `install.log` and `install.rc`. Delete removes exactly what the marker
- * lists, the unit's state directory and the marker; the packages the script installed (Node) stay.
+ * the token and TLS key), `run.sh` (runs boot.sh detached), `install.log` and `install.rc`.
+ * Delete removes exactly what the marker lists, the unit's state directory and the marker; the
+ * packages the script installed (Node) stay.
  */
 import { shellWord } from '../../src/core/user-data/boot-script.js';
 
@@ -33,7 +34,6 @@ function heredoc(body: string, base: string): { open: string; close: string } {
 export function installScript(o: { tunnelId: string; name: string; bootScript: string; files: string[] }): string {
   const d = markerDir(o.tunnelId);
   const boot = heredoc(o.bootScript.replace(/\n$/, ''), 'INLETSCTL_BOOT_EOF');
-  const runner = 'bash "$1/boot.sh" >"$1/install.log" 2>&1; echo $? >"$1/install.rc"';
   return [
     'set -eu',
     'umask 077',
@@ -50,12 +50,14 @@ export function installScript(o: { tunnelId: string; name: string; bootScript: s
     `cat >"$d.tmp/boot.sh" ${boot.open}`,
     o.bootScript.replace(/\n$/, ''),
     boot.close,
+    // A file, not `sh -c '…'`: systemd re-reads a transient unit's command line at each
+    // daemon-reload (the boot script makes one) and warns about the escapes of an inline one.
+    `printf '%s\\n' ${shellWord('bash "$1/boot.sh" >"$1/install.log" 2>&1; echo $? >"$1/install.rc"')} >"$d.tmp/run.sh"`,
     'mv "$d.tmp" "$d"',
-    `runner=${shellWord(runner)}`,
     'if command -v systemd-run >/dev/null 2>&1 && [ -d /run/systemd/system ]; then',
-    `  systemd-run --quiet --no-block --collect --unit=inletsctl-install-${o.tunnelId} sh -c "$runner" sh "$d"`,
+    `  systemd-run --quiet --no-block --collect --unit=inletsctl-install-${o.tunnelId} sh "$d/run.sh" "$d"`,
     'else',
-    '  setsid nohup sh -c "$runner" sh "$d" </dev/null >/dev/null 2>&1 &',
+    '  setsid nohup sh "$d/run.sh" "$d" </dev/null >/dev/null 2>&1 &',
     'fi',
     'echo started',
     '',
