@@ -2,9 +2,9 @@
  * The ssh provider against a real OpenSSH sshd (Debian's openssh-server) started on 127.0.0.1 by
  * the test, as the current user, with its own host key. Its ForceCommand only records what a client
  * asks to run and what it sends on stdin: this tests the host-key checks, that a refused host runs
- * nothing, and that the token travels on stdin and never in a command line. It does NOT run the
- * install on this machine: the real install, traffic and a clean delete need a container with
- * systemd and openssh-server (an ssh case in .ci/boot-test.sh, not written yet).
+ * nothing, and that the token travels on stdin and never in a command line. It does not run the
+ * install on this machine: the real install, traffic and a clean delete are the ssh case of the
+ * boot test (.ci/boot-test-ssh.sh: a systemd container with Debian's openssh-server, root and sudo).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
