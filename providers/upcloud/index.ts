@@ -31,8 +31,10 @@ export const upcloudProvider: ProviderModule = {
       envOf: { 'upcloud-password': ['UPCLOUD_PASSWORD'] },
       howTo:
         'Control Panel → Account → API tokens → Create token (or an API sub-account: People → Create sub-account with API access, then --upcloud-username/$UPCLOUD_USERNAME and --upcloud-password(-file)/$UPCLOUD_PASSWORD)',
-      // A token, or a user name and password: the provider says which is missing.
-      required: false,
+      // A token, or a user name and password: neither is a usage error before any work; a
+      // password without a user name is the provider's AUTH error, which says so.
+      required: true,
+      sufficient: ['access-token', 'upcloud-password'],
     },
     extraFlags: {
       'upcloud-username': { describe: 'UpCloud API user (with --upcloud-password; instead of a token)', type: 'string', env: 'UPCLOUD_USERNAME' },

@@ -82,7 +82,9 @@ export function createUpcloudProvider(ctx: ProviderContext): Provider {
   if (token) authorization = `Bearer ${token}`;
   else if (user && password) authorization = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
   else {
-    const half = user ? ' (a user name was given, but no password: --upcloud-password, --upcloud-password-file or $UPCLOUD_PASSWORD)' : '';
+    const half = user
+      ? ' (a user name was given, but no password: --upcloud-password, --upcloud-password-file or $UPCLOUD_PASSWORD)'
+      : password ? ' (a password was given, but no user name: --upcloud-username or $UPCLOUD_USERNAME)' : '';
     throw new ProviderError(
       PROVIDER,
       'AUTH',

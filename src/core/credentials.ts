@@ -73,13 +73,15 @@ export function describeCredential(spec: CredentialSpec): string {
 }
 
 /**
- * True when the provider needs a credential and none was found: not by its flags and variables,
- * nor in the SDK's own places (`spec.alternatives`, checked for presence only).
+ * True when the provider needs a credential and none was found: not by its flags and variables
+ * (the first secret flag, or any of `spec.sufficient`), nor in the SDK's own places
+ * (`spec.alternatives`, checked for presence only).
  */
 export function credentialMissing(spec: CredentialSpec, resolved: ResolvedCredentials, env: NodeJS.ProcessEnv = process.env): boolean {
   if (!spec.required) return false;
   const primary = secretFlags(spec)[0];
-  if (primary !== undefined && resolved.values[primary] !== undefined) return false;
+  const enough = spec.sufficient ?? (primary === undefined ? [] : [primary]);
+  if (enough.some((flag) => resolved.values[flag] !== undefined)) return false;
   if (primary === undefined && !spec.alternatives) return false;
   const alt = spec.alternatives;
   if (alt?.env?.some((name) => nonEmpty(env[name]) !== undefined)) return false;

@@ -122,6 +122,12 @@ export interface CredentialSpec {
    */
   required: boolean;
   /**
+   * Secret flags any one of which is enough for `required` (a token, or the password that goes
+   * with a user name). Default: the first secret flag only (the others complete it, like EC2's
+   * secret key).
+   */
+  sufficient?: string[];
+  /**
    * Other places the cloud's own SDK finds credentials (a credential chain), checked only for
    * presence so a missing credential is a usage error before any work, not a failed create:
    * environment variables (any one set counts) and files (`~/` is the home directory; any one

@@ -136,6 +136,7 @@ describe('upcloud provider', () => {
     expect(err.code).toBe('AUTH');
     expect(err.message).not.toContain('wrong-secret');
     expect(() => createUpcloudProvider(context({}, { 'upcloud-username': 'api-user' }))).toThrow(/no password/);
+    expect(() => createUpcloudProvider(context({ 'upcloud-password': 'pw' }))).toThrow(/a password was given, but no user name/);
   });
 
   it('reads the password from $UPCLOUD_PASSWORD and the token from $UPCLOUD_TOKEN', async () => {
