@@ -3,14 +3,16 @@
 #
 # A Debian 12 container with openssh-server and sudo stands for a server the user already has:
 # cloud-init only configures its network and lets the test's key log in as root and as `debian`
-# (Debian's default user, password-less sudo). Nothing of inletsctl is in its user-data. Then, for
-# root and again for debian (through sudo, on the same container, after the first delete):
+# (Debian's default user, password-less sudo). Nothing of inletsctl is in its user-data. First a
+# create pinned to another key must be refused before any login. Then, as root and again as debian
+# (through sudo, on the same container, after the first delete):
 #   1. the real CLI: `inletsctl create --provider ssh --host IP --ssh-key KEY --ssh-host-key
 #      sha256:…`, the pin read from the container's own host key (never from the network);
 #   2. the node answers /healthz and /status, and carries 1 MiB through the data port;
 #   3. `inletsctl delete`; then, looked at from inside the container: no marker, none of the files
 #      the install's manifest listed, no inlets unit (installed, transient or loaded), no listener on
-#      the control port, no process, the token in no file, the users' authorized_keys unchanged.
+#      the control port, no process, the token in no file, the users' authorized_keys, sshd_config
+#      and sudo rules unchanged. The same checks must see every kind of trace before delete.
 # State, known_hosts and HOME for the CLI live in the case's work dir.
 
 # ssh_wait: cloud-init done (it makes the host keys and the authorized_keys before sshd starts),
@@ -111,6 +113,23 @@ ssh_round() {
   log "[$name/$user] no trace after delete (files, units, listener, process, token, keys)"
 }
 
+# ssh_wrong_pin CASE: a pin of another key is refused before anything runs on the host.
+ssh_wrong_pin() {
+  local name=$1 other
+  other=$(ssh-keygen -lf "$work/client/id_ed25519.pub" -E sha256 | awk '{ print $2 }')
+  if env HOME="$work/home" XDG_CONFIG_HOME="$work/config" node "$ROOT/bin/inletsctl.mjs" create "boot-ssh-$id-pin" --provider ssh \
+    --host "$ct_ip" --ssh-key "$work/client/id_ed25519" --ssh-host-key "$other" --timeout 30s --json >"$work/wrong-pin.out" 2>&1; then
+    log "[$name] create with a wrong host-key pin succeeded"; return 1
+  fi
+  grep -q "refusing $ct_ip:22" "$work/wrong-pin.out" || { log "[$name] no refusal for a wrong pin:"; tail -5 "$work/wrong-pin.out"; return 1; }
+  # sshd logs to the journal, which goes to the console: no login may have happened yet.
+  if inside /bin/sh -c '[ ! -e /etc/inletsctl ]' && ! grep -aq 'Accepted publickey' "$work/console.log"; then
+    log "[$name] a wrong host-key pin is refused; nothing on the host"
+  else
+    log "[$name] a wrong host-key pin left something on the host"; return 1
+  fi
+}
+
 # run_ssh_case NAME: one container, a round as root, then one as debian through sudo.
 run_ssh_case() {
   local name=$1 ok=1 pin user
@@ -130,7 +149,8 @@ UD
     if inside cat /etc/ssh/ssh_host_ed25519_key.pub >"$work/host_ed25519.pub" &&
       pin=$(ssh-keygen -lf "$work/host_ed25519.pub" -E sha256 | awk '{ print $2 }') && [ -n "$pin" ]; then
       log "[$name] host key read in the container: $pin"
-      for user in root debian; do ssh_round "$name" "$user" "$pin" || { ok=0; break; }; done
+      ssh_wrong_pin "$name" || ok=0
+      [ "$ok" = 0 ] || for user in root debian; do ssh_round "$name" "$user" "$pin" || { ok=0; break; }; done
     else
       log "[$name] cannot read the container's host key"
       ok=0
