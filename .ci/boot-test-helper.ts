@@ -5,8 +5,11 @@
  *                              DIR/token (0600) and DIR/pin
  *   ready URL DIR TIMEOUT_S    polls GET /healthz (no token) then GET /status (token, pinned key)
  *                              until both answer 200; prints the seconds it waited
- *   traffic URL HOST DIR       runs an engine client (pin + token) exposing a random data port,
- *                              sends 1 MiB to HOST:PORT and checks the echo from a local upstream
+ *   created DIR HOST           reads what `inletsctl create --json` printed (DIR/created.json),
+ *                              checks it names HOST, and writes DIR/token (0600) and DIR/pin
+ *   traffic URL HOST DIR [PORT] runs an engine client (pin + token) exposing data port PORT
+ *                              (default: random), sends 1 MiB to HOST:PORT and checks the echo
+ *                              from a local upstream
  *
  * Exits non-zero with a message on failure. Every wait is bounded.
  */
@@ -60,7 +63,17 @@ async function ready(url: string, dir: string, timeoutS: string): Promise<void> 
   throw new Error(`not ready within ${timeoutS} s; last: ${last}`);
 }
 
-async function traffic(url: string, host: string, dir: string): Promise<void> {
+async function created(dir: string, host: string): Promise<void> {
+  const out = JSON.parse(readFileSync(join(dir, 'created.json'), 'utf8')) as { name?: string; provider?: string; ip?: string; token?: string; pin?: string; timings?: Record<string, number> };
+  if (out.ip !== host) throw new Error(`create printed ip ${out.ip}, not ${host}`);
+  if (!out.token || !out.pin) throw new Error('create printed no token or pin');
+  writeFileSync(join(dir, 'token'), out.token, { mode: 0o600 });
+  writeFileSync(join(dir, 'pin'), out.pin);
+  const t = out.timings ?? {};
+  console.log(`created ${out.name} (${out.provider}) at ${out.ip}: ${Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
+
+async function traffic(url: string, host: string, dir: string, port?: string): Promise<void> {
   const { token, pin } = secrets(dir);
   const upstream = createServer((s) => {
     s.on('error', () => s.destroy());
@@ -68,7 +81,7 @@ async function traffic(url: string, host: string, dir: string): Promise<void> {
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const upstreamPort = (upstream.address() as { port: number }).port;
-  const dataPort = randomInt(20000, 30000);
+  const dataPort = port ? Number(port) : randomInt(20000, 30000);
   const client = spawn(
     process.execPath,
     [ENGINE, 'tcp', 'client', '--url', url, '--token-env', 'INLETS_TOKEN', '--tls-pin', pin, '--upstream', `${dataPort}=127.0.0.1:${upstreamPort}`],
@@ -127,10 +140,10 @@ function echo(host: string, port: number, payload: Buffer): Promise<Buffer> {
 }
 
 const [command, ...args] = process.argv.slice(2);
-const commands: Record<string, (...a: string[]) => Promise<void>> = { render, ready, traffic };
+const commands: Record<string, (...a: string[]) => Promise<void>> = { render, ready, created, traffic };
 const run = commands[command ?? ''];
 if (!run) {
-  console.error('usage: boot-test-helper.ts render|ready|traffic ...');
+  console.error('usage: boot-test-helper.ts render|ready|created|traffic ...');
   process.exit(2);
 }
 run(...args).then(

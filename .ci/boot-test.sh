@@ -11,11 +11,15 @@
 #      packet for it can leave through the default route while the link is down;
 #   3. from the host: poll https://IP:8123/healthz and /status (pinned key, token) until ready,
 #      then send 1 MiB through an engine client and a data port to a local echo upstream and back.
+# The ssh case (.ci/boot-test-ssh.sh) boots the same rootfs as a server someone already has and
+# installs the exit node with `inletsctl create --provider ssh`, then checks delete leaves no trace.
 # Everything is torn down by PID, machine name, table name and route, on success and failure.
 #
-# Needs root, debootstrap, systemd-container (systemd-nspawn), nftables, iproute2, node.
+# Needs root, debootstrap, systemd-container (systemd-nspawn), nftables, iproute2, node,
+# ssh-keygen (openssh-client).
 # Environment: INLETS_BOOT_CACHE (default /var/cache/inlets-boot-test), INLETS_BOOT_TIMEOUT
-# (seconds to wait for readiness per case, default 300), INLETS_BOOT_KEEP=1 keeps the work dir.
+# (seconds to wait for readiness per case, default 300), INLETS_BOOT_KEEP=1 keeps the work dir,
+# INLETS_BOOT_CASES (names, space-separated; default: cloud-config-gzip boot-script ssh).
 # Prints "boot-test: N passed, M failed" and exits non-zero when anything failed.
 set -euo pipefail
 
@@ -26,16 +30,17 @@ SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
 MIRROR_HOST=deb.debian.org
 # Bump when the package list changes, so a stale cache is not used.
-ROOTFS=$CACHE/rootfs-$SUITE-v1
-PACKAGES=systemd,systemd-sysv,dbus,cloud-init,iproute2,ca-certificates,python3-cffi-backend
+ROOTFS=$CACHE/rootfs-$SUITE-v2
+# openssh-server and sudo: the ssh case (cloud-init's ssh module makes new host keys at each boot).
+PACKAGES=systemd,systemd-sysv,dbus,cloud-init,iproute2,ca-certificates,python3-cffi-backend,openssh-server,sudo
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 log() { printf '%s boot-test: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 die() { log "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root (systemd-nspawn, veth, nftables)"
-for tool in debootstrap systemd-nspawn nft ip node getent nsenter flock; do
-  command -v "$tool" >/dev/null || die "missing $tool (apt-get install debootstrap systemd-container nftables iproute2)"
+for tool in debootstrap systemd-nspawn nft ip node getent nsenter flock ssh-keygen timeout; do
+  command -v "$tool" >/dev/null || die "missing $tool (apt-get install debootstrap systemd-container nftables iproute2 openssh-client)"
 done
 [ -f "$ROOT/dist/inlets.mjs" ] && [ -f "$ROOT/dist/inlets-server.mjs" ] || (cd "$ROOT" && npm run build --silent)
 helper() { node --import tsx "$ROOT/.ci/boot-test-helper.ts" "$@"; }
@@ -86,10 +91,11 @@ dns_servers() {
 PASSED=0
 FAILED=0
 
-# run_case NAME FORMAT BINARY: one container, one boot, readiness and traffic.
-run_case() {
-  local name=$1 format=$2 binary=$3
-  local id machine veth net host_ip ct_ip work pid started leader
+# new_case NAME: a work dir, the NoCloud seed but its user-data (the caller's: test-only settings
+# go in vendor-data) and the container's network, before anything can send. Sets id, machine,
+# veth, host_ip, ct_ip and work.
+new_case() {
+  local name=$1 net
   id=$(printf '%04x' $((RANDOM % 65536)))
   machine=ib-$id
   veth=ve-$machine
@@ -100,18 +106,14 @@ run_case() {
   work=$(mktemp -d /tmp/inlets-boot-test.XXXXXX)
   [ "${INLETS_BOOT_KEEP:-}" = 1 ] || undo "rm -rf '$work'"
   log "[$name] machine $machine, container $ct_ip, work dir $work"
-
-  # 1. The seed: our rendered user-data untouched; test-only settings go in vendor-data.
   mkdir -p "$work/seed" "$work/networkd"
-  helper render "$work" "$format" "$binary"
-  mv "$work/user-data" "$work/seed/user-data"
   printf 'instance-id: iid-inlets-boot-%s\nlocal-hostname: inlets-boot-%s\n' "$id" "$id" >"$work/seed/meta-data"
   # minbase has no locales package: C.UTF-8 avoids a locale-gen step (test seed only).
   printf '#cloud-config\nlocale: C.UTF-8\n' >"$work/seed/vendor-data"
   local dns
   dns=$(dns_servers | paste -sd, -)
   [ -n "$dns" ] || die "no usable DNS server in /etc/resolv.conf"
-  cat >"$work/seed/network-config" <<EOF
+  cat >"$work/seed/network-config" <<NET
 version: 2
 ethernets:
   host0:
@@ -119,18 +121,17 @@ ethernets:
     gateway4: $host_ip
     nameservers:
       addresses: [$dns]
-EOF
+NET
   # Without this, networkd waits for IPv6 router advertisements that never come (about 14 s).
   printf '[Network]\nIPv6AcceptRA=no\nLinkLocalAddressing=no\n' >"$work/networkd/no-ra.conf"
   dns_servers | sed 's/^/nameserver /' >"$work/resolv.conf"
 
-  # 2. The network, before anything can send: unreachable route, then the guard and NAT.
+  # The network: unreachable route first, then the guard and NAT.
   ip route add unreachable "10.234.$net.0/30" metric 4000
   undo "ip route del unreachable 10.234.$net.0/30 metric 4000"
-  local mirror_ips dns_ips
+  local mirror_ips
   mirror_ips=$(getent ahostsv4 "$MIRROR_HOST" | awk '{ print $1 }' | sort -u | paste -sd, -)
   [ -n "$mirror_ips" ] || die "cannot resolve $MIRROR_HOST"
-  dns_ips=${dns}
   local forward_was
   forward_was=$(cat /proc/sys/net/ipv4/ip_forward)
   if [ "$forward_was" != 1 ]; then
@@ -138,12 +139,12 @@ EOF
     # Put it back (after our table is gone) unless another boot test's table is still there.
     undo "nft list tables | grep -q inlets_boot_ || echo $forward_was >/proc/sys/net/ipv4/ip_forward"
   fi
-  nft -f - <<EOF
+  nft -f - <<NFT
 table inet inlets_boot_$id {
   chain forward {
     type filter hook forward priority filter; policy accept;
     iifname "$veth" ip daddr { $mirror_ips } tcp dport { 80, 443 } accept
-    iifname "$veth" ip daddr { $dns_ips } meta l4proto { tcp, udp } th dport 53 accept
+    iifname "$veth" ip daddr { $dns } meta l4proto { tcp, udp } th dport 53 accept
     iifname "$veth" counter drop
     oifname "$veth" ct state established,related accept
     oifname "$veth" counter drop
@@ -153,10 +154,13 @@ table inet inlets_boot_$id {
     iifname "$veth" oifname != "$veth" masquerade
   }
 }
-EOF
+NFT
   undo "nft delete table inet inlets_boot_$id"
+}
 
-  # 3. Boot.
+# boot NAME: starts the container of new_case and its end of the link. Sets pid and started.
+boot() {
+  local name=$1 i
   started=$(now_ms)
   systemd-nspawn --boot --register=no --keep-unit --network-veth --volatile=overlay \
     --directory="$ROOTFS" --machine="$machine" --console=read-only --resolv-conf=off \
@@ -167,13 +171,43 @@ EOF
     >"$work/console.log" 2>&1 &
   pid=$!
   undo "stop_container $pid"
-  local i
   for ((i = 0; i < 100; i++)); do ip link show "$veth" >/dev/null 2>&1 && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   ip link show "$veth" >/dev/null 2>&1 || { tail -30 "$work/console.log"; die "[$name] no $veth: systemd-nspawn did not start"; }
   ip addr add "$host_ip/30" dev "$veth"
   ip link set "$veth" up
+}
 
-  # 4. Ready, then traffic.
+# inside CMD...: runs CMD in the running container (all its namespaces), stdin passed through.
+inside() {
+  local leader
+  leader=$(pgrep -P "$pid" | head -1 || true)
+  [ -n "$leader" ] || { log "the container has no init process"; return 1; }
+  nsenter -t "$leader" -m -u -i -n -p -- "$@"
+}
+
+# finish NAME OK: counts the case, shows the console and the unit when it failed, tears down.
+finish() {
+  local name=$1 ok=$2
+  if [ "$ok" = 1 ]; then
+    PASSED=$((PASSED + 1))
+    log "[$name] passed"
+  else
+    FAILED=$((FAILED + 1))
+    log "[$name] FAILED; console (last 60 lines):"
+    tail -60 "$work/console.log" | sed 's/\x1b\[[0-9;]*m//g'
+    log "[$name] inside: systemctl status inlets; cloud-init-output.log tail"
+    inside /bin/sh -c 'systemctl --no-pager status inlets.service; tail -30 /var/log/cloud-init-output.log' 2>&1 | tail -60 || true
+  fi
+  teardown
+}
+
+# run_case NAME FORMAT BINARY: our rendered user-data booted by cloud-init; readiness and traffic.
+run_case() {
+  local name=$1 format=$2 binary=$3
+  new_case "$name"
+  helper render "$work" "$format" "$binary"
+  mv "$work/user-data" "$work/seed/user-data"
+  boot "$name"
   local url=https://$ct_ip:8123 ok=1
   if helper ready "$url" "$work" "$READY_TIMEOUT"; then
     local elapsed=$(($(now_ms) - started))
@@ -182,24 +216,16 @@ EOF
   else
     ok=0
   fi
-  if [ "$ok" = 1 ]; then
-    PASSED=$((PASSED + 1))
-    log "[$name] passed"
-  else
-    FAILED=$((FAILED + 1))
-    log "[$name] FAILED; console (last 60 lines):"
-    tail -60 "$work/console.log" | sed 's/\x1b\[[0-9;]*m//g'
-    leader=$(pgrep -P "$pid" | head -1 || true)
-    if [ -n "$leader" ]; then
-      log "[$name] inside: systemctl status inlets; cloud-init-output.log tail"
-      nsenter -t "$leader" -m -u -i -n -p -- /bin/sh -c 'systemctl --no-pager status inlets.service; tail -30 /var/log/cloud-init-output.log' 2>&1 | tail -60 || true
-    fi
-  fi
-  teardown
+  finish "$name" "$ok"
 }
 
-run_case cloud-config-gzip cloud-config true
-run_case boot-script script false
+# shellcheck source=boot-test-ssh.sh
+. "$ROOT/.ci/boot-test-ssh.sh"
+
+CASES=" ${INLETS_BOOT_CASES:-cloud-config-gzip boot-script ssh} "
+[[ $CASES == *" cloud-config-gzip "* ]] && run_case cloud-config-gzip cloud-config true
+[[ $CASES == *" boot-script "* ]] && run_case boot-script script false
+[[ $CASES == *" ssh "* ]] && run_ssh_case ssh
 
 echo "boot-test: $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

@@ -13,6 +13,8 @@ import { gceProvider } from './gce/index.js';
 import { azureProvider } from './azure/index.js';
 import { ec2Provider } from './ec2/index.js';
 import { civoProvider } from './civo/index.js';
+import { upcloudProvider } from './upcloud/index.js';
+import { sshProvider } from './ssh/index.js';
 
 /** Every provider, in the order `inletsctl providers` and the prompts show them. */
 export const providers: ProviderModule[] = [
@@ -23,6 +25,8 @@ export const providers: ProviderModule[] = [
   azureProvider,
   ec2Provider,
   civoProvider,
+  upcloudProvider,
+  sshProvider,
 ];
 
 /** The provider `create` uses when `--provider` is not given. */

@@ -4,7 +4,7 @@
  * REST provider reports the same way. Each cloud supplies how to read its error bodies and its
  * rate-limit hints.
  *
- * Secrets: the token goes only into the Authorization header. Messages name the method and path
+ * Secrets: the token (or user and password) goes only into the Authorization header. Messages name the method and path
  * and quote the cloud's own error text; they never include request bodies (user-data holds the
  * tunnel token and TLS key).
  */
@@ -27,7 +27,10 @@ export interface RestClientOptions {
   provider: string;
   /** Base URL without a trailing slash, e.g. `https://api.digitalocean.com`. */
   baseUrl: string;
-  token: string;
+  /** Sent as `Authorization: Bearer <token>` unless `authorization` is given. */
+  token?: string;
+  /** The whole Authorization header value (for example `Basic …`), instead of a bearer token. */
+  authorization?: string;
   /** Per-request timeout in milliseconds. Default: $INLETSCTL_API_TIMEOUT_MS or 30000. */
   timeoutMs?: number;
   /** Reads the cloud's error body (already parsed as JSON when it was JSON). */
@@ -73,7 +76,7 @@ export class RestClient {
     const url = new URL(this.options.baseUrl + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const what = `${method} ${url.pathname}`;
-    const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, accept: 'application/json' };
+    const headers: Record<string, string> = { authorization: this.options.authorization ?? `Bearer ${this.options.token ?? ''}`, accept: 'application/json' };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     let text: string;

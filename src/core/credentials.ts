@@ -2,8 +2,8 @@
  * Resolves a provider's {@link CredentialSpec} from flags, files and the environment.
  *
  * For each secret flag F the provider names (for example `access-token`): the value of `--F`, else
- * the contents of the file given by `--F-file` (trailing whitespace trimmed), else, for the first
- * secret flag only, the first non-empty environment variable of `spec.env`, in order. Values are
+ * the contents of the file given by `--F-file` (trailing whitespace trimmed), else the first
+ * non-empty environment variable of `spec.env` (first secret flag) or `spec.envOf[F]` (the others), in order. Values are
  * never logged and never put in messages; messages name flags, files and variables only.
  */
 import { existsSync } from 'node:fs';
@@ -50,8 +50,9 @@ export async function resolveCredentials(
       value = await readSecretFile(file, fileFlag);
       values[fileFlag] = file;
     }
-    if (value === undefined && index === 0) {
-      value = spec.env.map((name) => nonEmpty(env[name])).find((v) => v !== undefined);
+    if (value === undefined) {
+      const names = index === 0 ? spec.env : (spec.envOf?.[flag] ?? []);
+      value = names.map((name) => nonEmpty(env[name])).find((v) => v !== undefined);
     }
     values[flag] = value;
   }
@@ -72,13 +73,15 @@ export function describeCredential(spec: CredentialSpec): string {
 }
 
 /**
- * True when the provider needs a credential and none was found: not by its flags and variables,
- * nor in the SDK's own places (`spec.alternatives`, checked for presence only).
+ * True when the provider needs a credential and none was found: not by its flags and variables
+ * (the first secret flag, or any of `spec.sufficient`), nor in the SDK's own places
+ * (`spec.alternatives`, checked for presence only).
  */
 export function credentialMissing(spec: CredentialSpec, resolved: ResolvedCredentials, env: NodeJS.ProcessEnv = process.env): boolean {
   if (!spec.required) return false;
   const primary = secretFlags(spec)[0];
-  if (primary !== undefined && resolved.values[primary] !== undefined) return false;
+  const enough = spec.sufficient ?? (primary === undefined ? [] : [primary]);
+  if (enough.some((flag) => resolved.values[flag] !== undefined)) return false;
   if (primary === undefined && !spec.alternatives) return false;
   const alt = spec.alternatives;
   if (alt?.env?.some((name) => nonEmpty(env[name]) !== undefined)) return false;

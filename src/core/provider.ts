@@ -106,8 +106,13 @@ export interface Provider {
 export interface CredentialSpec {
   /** Flags read for the secret, for example ['access-token', 'access-token-file']. */
   flags: string[];
-  /** Environment variables read, in order of precedence. */
+  /** Environment variables read for the first secret flag, in order of precedence. */
   env: string[];
+  /**
+   * Environment variables for the other secret flags, by flag name (for example a password that
+   * goes with a user name): read when neither the flag nor its `-file` form is given.
+   */
+  envOf?: Record<string, string[]>;
   /** One line: how to get this credential in the cloud's console. */
   howTo: string;
   /**
@@ -116,6 +121,12 @@ export interface CredentialSpec {
    * error (exit 2) before any work.
    */
   required: boolean;
+  /**
+   * Secret flags any one of which is enough for `required` (a token, or the password that goes
+   * with a user name). Default: the first secret flag only (the others complete it, like EC2's
+   * secret key).
+   */
+  sufficient?: string[];
   /**
    * Other places the cloud's own SDK finds credentials (a credential chain), checked only for
    * presence so a missing credential is a usage error before any work, not a failed create:
@@ -173,6 +184,11 @@ export interface ProviderDescription {
   };
   /** Whether create manages a firewall (always, optional with --firewall, or never). */
   firewall: 'always' | 'optional' | 'never';
+  /**
+   * False for providers that make no machine (they use one the user already has): region, plan and
+   * image are then not asked for on a terminal, and the defaults are placeholders. Default true.
+   */
+  placement?: boolean;
 }
 
 /** What a provider is given when it is made. */

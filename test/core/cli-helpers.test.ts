@@ -72,6 +72,13 @@ describe('credentials', () => {
       const none = await resolveCredentials(spec, {}, {});
       expect(credentialMissing(spec, none)).toBe(true);
       expect(credentialMissing({ ...spec, required: false }, none)).toBe(false);
+      // Either of two secrets will do (a token, or a password with a user name)…
+      const either: CredentialSpec = { ...spec, flags: [...spec.flags, 'password', 'password-file'], envOf: { password: ['FAKE_PASSWORD'] }, sufficient: ['access-token', 'password'] };
+      expect(credentialMissing(either, await resolveCredentials(either, {}, { FAKE_PASSWORD: 'pw' }))).toBe(false);
+      expect(credentialMissing(either, await resolveCredentials(either, {}, {}))).toBe(true);
+      // …but by default a second secret only completes the first (EC2's secret key).
+      const pair: CredentialSpec = { ...spec, flags: [...spec.flags, 'secret-key'] };
+      expect(credentialMissing(pair, await resolveCredentials(pair, { 'secret-key': 's' }, {}))).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

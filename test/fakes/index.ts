@@ -87,6 +87,20 @@ export const fakes: FakeEntry[] = [
   azureFakeEntry,
   ec2FakeEntry,
   civoFakeEntry,
+  {
+    provider: 'upcloud',
+    operations: ['storages.templates', 'servers.create', 'firewall_rules.replace', 'servers.get', 'firewall_rules.list', 'servers.list', 'servers.stop', 'servers.delete'],
+    creatingOps: ['servers.create', 'firewall_rules.replace'],
+    createOp: 'servers.create',
+    statusOp: 'servers.get',
+    seedHost: (fake, host) => (fake as import('./upcloud-fake.js').UpcloudFake).seedServer(host),
+    async start(o = {}) {
+      const { UpcloudFake } = await import('./upcloud-fake.js');
+      const fake = new UpcloudFake({ activeAfterPolls: o.activeAfterPolls, maxPerPage: o.maxPerPage, foreignServers: o.foreign, boot: o.boot, acceptToken: o.acceptToken });
+      await fake.start();
+      return fake;
+    },
+  },
 ];
 
 /** The fake for a provider, or undefined. */

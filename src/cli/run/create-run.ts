@@ -38,7 +38,7 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
   const description = reg.describe(providerName ?? reg.defaultName);
   checkPlacement(description, args);
   let region = str(args.region);
-  if (region === undefined && interactive && description.regions.length > 1) {
+  if (region === undefined && interactive && description.placement !== false && description.regions.length > 1) {
     region = await askChoice('Region', description.regions.map((r) => ({ value: r, name: r })), description.defaults.region);
   }
 
