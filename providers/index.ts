@@ -12,6 +12,8 @@ import { hetznerProvider } from './hetzner/index.js';
 import { gceProvider } from './gce/index.js';
 import { azureProvider } from './azure/index.js';
 import { ec2Provider } from './ec2/index.js';
+import { openstackProvider } from './openstack/index.js';
+import { ovhProvider } from './ovh/index.js';
 
 /** Every provider, in the order `inletsctl providers` and the prompts show them. */
 export const providers: ProviderModule[] = [
@@ -21,6 +23,8 @@ export const providers: ProviderModule[] = [
   gceProvider,
   azureProvider,
   ec2Provider,
+  openstackProvider,
+  ovhProvider,
 ];
 
 /** The provider `create` uses when `--provider` is not given. */
