@@ -30,8 +30,8 @@ export const openstackProvider: ProviderModule = {
     apiUrlEnv: 'OPENSTACK_AUTH_URL',
     userData: {
       // Nova: "The user_data ... limited to 65535 bytes" after base64 (server create, user_data):
-      // https://docs.openstack.org/api-ref/compute/#create-server ; 3/4 of that decoded, gzip allowed.
-      limitBytes: 49_152,
+      // https://docs.openstack.org/api-ref/compute/#create-server ; 3/4 of that decoded (49,149 bytes), gzip allowed.
+      limitBytes: 49_149,
       format: 'cloud-config',
       binary: true,
     },

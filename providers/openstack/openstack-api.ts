@@ -57,12 +57,16 @@ export class OpenStackApi {
     this.neutron = new RestClient({ ...common, baseUrl: /\/v2\.0$/.test(session.network) ? session.network : `${session.network}/v2.0` });
   }
 
-  /** Every item of a Nova or Neutron list: `limit` + `marker` while `<key>_links` has rel=next. */
-  async all<T extends { id: string }>(client: RestClient, path: string, key: string, query: Record<string, string> = {}): Promise<T[]> {
+  /**
+   * Every item of a Nova or Neutron list, following `<key>_links` rel=next with `marker`. `limit`
+   * is sent only where the API documents it (Nova servers and flavors): Neutron and Nova's image
+   * list answer everything unless the deployment caps pages, and then they send the next link.
+   */
+  async all<T extends { id: string }>(client: RestClient, path: string, key: string, query: Record<string, string> = {}, limit = false): Promise<T[]> {
     const out: T[] = [];
     let marker: string | undefined;
     for (let n = 0; n < MAX_PAGES; n++) {
-      const { body } = await client.request<Record<string, unknown>>('GET', path, { query: { ...query, limit: PAGE_SIZE, marker } });
+      const { body } = await client.request<Record<string, unknown>>('GET', path, { query: { ...query, limit: limit ? PAGE_SIZE : undefined, marker } });
       const items = body?.[key];
       if (!Array.isArray(items)) throw new ProviderError(this.provider, 'API_UNAVAILABLE', `GET ${path} answered without "${key}"`);
       out.push(...(items as T[]));
@@ -76,7 +80,7 @@ export class OpenStackApi {
 
   /** A flavor's id from its name (`d2-2`) or id. */
   async flavorId(plan: string): Promise<string> {
-    const flavors = await this.all<{ id: string; name: string }>(this.nova, '/flavors', 'flavors');
+    const flavors = await this.all<{ id: string; name: string }>(this.nova, '/flavors', 'flavors', {}, true);
     const hit = flavors.find((f) => f.id === plan) ?? flavors.find((f) => f.name === plan);
     if (!hit) throw new ProviderError(this.provider, 'INVALID', `no flavor "${plan}" in this region (flavors: ${flavors.map((f) => f.name).slice(0, 20).join(', ')})`, { retryable: false });
     return hit.id;
@@ -85,7 +89,7 @@ export class OpenStackApi {
   /** An image's id from its name (`Debian 12`) or id; an id is taken as it is. */
   async imageId(image: string): Promise<string> {
     if (UUID.test(image)) return image;
-    const images = await this.all<{ id: string; name: string }>(this.nova, '/images', 'images', { name: image });
+    const images = await this.all<{ id: string; name: string }>(this.nova, '/images', 'images');
     const hit = images.find((i) => i.name === image);
     if (!hit) throw new ProviderError(this.provider, 'INVALID', `no image named "${image}" in this region`, { retryable: false });
     return hit.id;

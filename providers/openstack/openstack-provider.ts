@@ -181,14 +181,14 @@ class OpenStackProvider implements Provider {
 
   async list(): Promise<Host[]> {
     const api = await this.api(undefined);
-    const servers = await api.all<NovaServer>(api.nova, '/servers/detail', 'servers');
+    const servers = await api.all<NovaServer>(api.nova, '/servers/detail', 'servers', {}, true);
     return servers.filter((s) => readLabels(s.metadata).ours).map((s) => this.toHost(s));
   }
 
   /** Servers whose metadata carries this tunnel id (Nova cannot filter on metadata: read them all). */
   private async serversOf(api: OpenStackApi, tunnelId: string | undefined): Promise<NovaServer[]> {
     if (!tunnelId) return [];
-    const all = await api.all<NovaServer>(api.nova, '/servers/detail', 'servers');
+    const all = await api.all<NovaServer>(api.nova, '/servers/detail', 'servers', {}, true);
     return all.filter((s) => {
       const m = readLabels(s.metadata);
       return m.ours && m.tunnelId === tunnelId;

@@ -261,7 +261,8 @@ export abstract class FakeCloudServer {
     return f;
   }
 
-  private authorized(req: FakeRequest): boolean {
+  /** Whether the request carries an accepted credential (a bearer token unless a cloud overrides it). */
+  protected authorized(req: FakeRequest): boolean {
     const m = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''));
     if (!m) return false;
     return this.fakeOptions.acceptToken === undefined || m[1] === this.fakeOptions.acceptToken;
