@@ -8,7 +8,7 @@
  */
 import { ProviderError } from '../../src/errors.js';
 import type { ProviderContext } from '../../src/core/provider.js';
-import { RestClient, type CloudErrorInfo, type RestClientOptions } from '../shared/rest-client.js';
+import { RestClient, parseRetryAfter, type CloudErrorInfo } from '../shared/rest-client.js';
 import { readCloudEntry, type YamlMap } from './clouds-yaml.js';
 
 /** Everything needed to ask Keystone for a token. Secrets stay in this object only. */
@@ -125,10 +125,12 @@ export function readOpenStackError(status: number, body: unknown): CloudErrorInf
 
 /**
  * Issues a token and picks the compute and network endpoints of `region` from its catalog.
- * @throws ProviderError AUTH (refused), NOT_FOUND-free INVALID when the catalog lacks a service
+ * @throws ProviderError AUTH (refused), INVALID when the catalog lacks the service in the region
  */
-export async function openSession(provider: string, auth: OpenStackAuth, region: string, client: Omit<RestClientOptions, 'baseUrl' | 'token' | 'provider' | 'readError'>): Promise<Session> {
-  const keystone = new RestClient({ ...client, provider, baseUrl: auth.authUrl, token: '', readError: readOpenStackError, authHeaders: () => ({}) });
+export async function openSession(provider: string, auth: OpenStackAuth, region: string): Promise<Session> {
+  const keystone = new RestClient({
+    provider, baseUrl: auth.authUrl, token: '', readError: readOpenStackError, authHeaders: () => ({}), retryAfterMs: (h) => parseRetryAfter(h.get('retry-after')),
+  });
   const res = await keystone.request<{ token?: { catalog?: CatalogEntry[] } }>('POST', '/auth/tokens', { body: tokenRequest(auth) });
   const token = res.headers.get('x-subject-token');
   if (!token) throw new ProviderError(provider, 'API_UNAVAILABLE', 'POST /v3/auth/tokens answered without X-Subject-Token');

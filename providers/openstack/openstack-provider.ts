@@ -80,7 +80,7 @@ class OpenStackProvider implements Provider {
     if (!this.session) {
       this.region = r;
       const auth = resolveAuth(this.name, this.ctx, this.flavour.defaultAuthUrl);
-      this.session = openSession(this.name, auth, r, { retryAfterMs: () => undefined }).then((s) => new OpenStackApi(this.name, s));
+      this.session = openSession(this.name, auth, r).then((s) => new OpenStackApi(this.name, s));
       this.session.catch(() => (this.session = undefined));
     }
     return this.session;

@@ -7,6 +7,7 @@ import type { BootFunction } from './instance-booter.js';
 import { gceFakeEntry } from './gce-entry.js';
 import { azureFakeEntry } from './azure-entry.js';
 import { ec2FakeEntry } from './ec2-entry.js';
+import { openStackFakeEntry } from './openstack-entry.js';
 
 export interface FakeStartOptions {
   /** Observations before an instance turns active. */
@@ -85,6 +86,8 @@ export const fakes: FakeEntry[] = [
   gceFakeEntry,
   azureFakeEntry,
   ec2FakeEntry,
+  openStackFakeEntry('openstack', 'RegionOne'),
+  openStackFakeEntry('ovh', 'GRA11'),
 ];
 
 /** The fake for a provider, or undefined. */
