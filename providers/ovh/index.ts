@@ -16,8 +16,9 @@ export const ovhProvider: ProviderModule = {
     title: 'OVHcloud Public Cloud',
     defaults: {
       // d2-2: the smallest Discovery flavor (1 vCPU, 2 GB, 25 GB), the cheapest instance with a
-      // Debian image; "Debian 12" is OVHcloud's public image name. Prices (checked 2026-12-06,
-      // about USD 4 a month at the hourly rate): https://www.ovhcloud.com/en/public-cloud/prices/
+      // Debian image; "Debian 12" is OVHcloud's public image name. Price: about USD 4 a month is an
+      // ESTIMATE; on 2026-12-06 the price page could not be read from here to confirm it:
+      // https://www.ovhcloud.com/en/public-cloud/prices/
       region: 'GRA11',
       plan: 'd2-2',
       image: 'Debian 12',

@@ -7,6 +7,7 @@ import { generateSelfSigned } from '../../src/engine/tls/self-signed.js';
 import { readEngineBundle } from '../../src/core/engine-bundle.js';
 import { checkUserDataSize, parseUserData, renderUserData } from '../../src/core/user-data/render.js';
 import { localProvider } from '../../providers/local/index.js';
+import { providers } from '../../providers/index.js';
 
 const EC2_LIMIT = 16 * 1024;
 
@@ -48,5 +49,11 @@ describe('user-data size', () => {
     const tls = generateSelfSigned();
     const ud = renderUserData({ mode: 'tcp', token: 'cd'.repeat(32), tls, controlPort: 8123, format: userData.format, binary: userData.binary });
     expect(() => checkUserDataSize(ud, userData.limitBytes, 'local')).not.toThrow();
+  });
+
+  it.each(providers.map((p) => p.description))('$name: TCP user-data with the real engine fits its own limit in its own format', (d) => {
+    const ud = renderUserData({ mode: 'tcp', token: 'ef'.repeat(32), tls: generateSelfSigned({ commonName: 'size', ips: ['203.0.113.10'] }), controlPort: 8123, format: d.userData.format, binary: d.userData.binary, engineBundle: readEngineBundle() });
+    expect(ud.length).toBeLessThanOrEqual(d.userData.limitBytes);
+    expect(() => checkUserDataSize(ud, d.userData.limitBytes, d.name)).not.toThrow();
   });
 });
