@@ -11,8 +11,15 @@ export function openStackCredentials(howTo: string): CredentialSpec {
     flags: ['password', 'password-file', 'application-credential-secret', 'application-credential-secret-file'],
     env: ['OS_PASSWORD'],
     howTo,
-    // Either secret will do, and clouds.yaml may hold one: the provider says what is missing.
+    // Either secret will do, and clouds.yaml may hold one. Core's presence check looks at the first
+    // secret flag only (a lone --application-credential-secret would be refused), so the provider
+    // itself says what is missing, before anything is made (AUTH, from the first call: the name check).
     required: false,
+    // Where openstacksdk finds the rest (https://docs.openstack.org/openstacksdk/latest/user/config/configuration.html).
+    alternatives: {
+      env: ['OS_APPLICATION_CREDENTIAL_SECRET', 'OS_CLOUD', 'OS_CLIENT_CONFIG_FILE'],
+      files: ['clouds.yaml', '~/.config/openstack/clouds.yaml', '/etc/openstack/clouds.yaml'],
+    },
   };
 }
 

@@ -17,6 +17,7 @@ export function openStackFakeEntry(provider: 'openstack' | 'ovh', region: string
     creatingOps: ['security-groups:post', 'security-group-rules:post', 'servers:post'],
     createOp: 'servers:post',
     statusOp: 'servers/id:get',
+    seedHost: (fake, host) => (fake as import('./openstack-fake.js').OpenStackFake).seedServer(host),
     // The password comes as the first credential variable ($OS_PASSWORD); user and project here.
     cliEnv: { OS_USERNAME: 'demo', OS_PROJECT_NAME: 'demo' },
     async start(o = {}) {

@@ -180,6 +180,22 @@ export class OpenStackFake extends FakeCloudServer {
     else this.neverActiveNames.add(name);
   }
 
+  /**
+   * Puts an ACTIVE server in place as another inletsctl would have made it (FakeEntry.seedHost):
+   * the shared mark and the name mark in its metadata, plus the tunnel mark when given. Nova allows
+   * duplicate names, so the name is kept. Nothing boots on it; it has no security group.
+   * @returns the server id
+   */
+  seedServer(host: { name: string; tunnelId?: string }): string {
+    const metadata: Record<string, string> = { 'managed-by': 'inletsctl', 'inletsctl-name': host.name, ...(host.tunnelId ? { 'inletsctl-tunnel': host.tunnelId } : {}) };
+    const id = randomUUID();
+    this.servers.set(id, {
+      id, name: host.name, flavorId: FLAVORS[1].id, imageId: IMAGES[0].id, metadata, userData: Buffer.alloc(0), networkId: NETWORKS[1].id,
+      securityGroups: [], status: 'ACTIVE', polls: 0, ip: allocateLoopbackAddress(), created: isoNow(), foreign: false,
+    });
+    return id;
+  }
+
   /** The security group rules made for a group (for tests). */
   rulesOf(groupId: string): NeutronRecord[] {
     return [...this.rules.values()].filter((r) => r.security_group_id === groupId);
