@@ -6,11 +6,11 @@
  */
 import { ProviderError } from '../../src/errors.js';
 import { RestClient, parseRetryAfter, type RequestOptions, type RestResponse } from '../shared/rest-client.js';
+import { allPages, itemsOf } from '../shared/pages.js';
 import { readOpenStackError, type Session } from './openstack-auth.js';
 
 /** Page size asked of Nova and Neutron (both cap it at their configured maximum). */
 const PAGE_SIZE = 100;
-const MAX_PAGES = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface NovaAddress {
@@ -63,19 +63,15 @@ export class OpenStackApi {
    * list answer everything unless the deployment caps pages, and then they send the next link.
    */
   async all<T extends { id: string }>(client: RestClient, path: string, key: string, query: Record<string, string> = {}, limit = false): Promise<T[]> {
-    const out: T[] = [];
-    let marker: string | undefined;
-    for (let n = 0; n < MAX_PAGES; n++) {
-      const { body } = await client.request<Record<string, unknown>>('GET', path, { query: { ...query, limit: limit ? PAGE_SIZE : undefined, marker } });
-      const items = body?.[key];
-      if (!Array.isArray(items)) throw new ProviderError(this.provider, 'API_UNAVAILABLE', `GET ${path} answered without "${key}"`);
-      out.push(...(items as T[]));
+    const what = `GET ${path}`;
+    // The first page has no marker: '' stands for "none" (allPages needs a defined cursor).
+    return allPages<T, string>(this.provider, what, '', async (marker) => {
+      const { body } = await client.request<Record<string, unknown>>('GET', path, { query: { ...query, limit: limit ? PAGE_SIZE : undefined, marker: marker || undefined } });
+      const items = itemsOf<T>(this.provider, what, body, key);
       const links = body[`${key}_links`] as Array<{ rel?: string }> | undefined;
-      const last = (items as T[])[items.length - 1]?.id;
-      if (!links?.some((l) => l.rel === 'next') || !last || last === marker) return out;
-      marker = last;
-    }
-    throw new ProviderError(this.provider, 'API_UNAVAILABLE', `GET ${path}: more than ${MAX_PAGES} pages`);
+      const last = items[items.length - 1]?.id;
+      return { items, next: links?.some((l) => l.rel === 'next') && last ? last : undefined };
+    });
   }
 
   /** A flavor's id from its name (`d2-2`) or id. */

@@ -13,6 +13,8 @@ import { ProviderError } from '../../src/errors.js';
 import type { CreateRequest, Host, HostRef, HostStatus, Provider, ProviderContext } from '../../src/core/provider.js';
 import { notRetryable } from '../shared/rest-client.js';
 import { labelsFor, readLabels, readTags, tagsFor, type Marks } from '../shared/marks.js';
+import { carriesTunnel, refuseUnmarked, requireIdentity } from '../shared/ownership.js';
+import { tunnelIdOfRef } from '../shared/ref-tunnel-id.js';
 import { openSession, resolveAuth } from './openstack-auth.js';
 import { OpenStackApi, type NeutronResource, type NovaServer } from './openstack-api.js';
 
@@ -98,7 +100,8 @@ class OpenStackProvider implements Provider {
     ]);
     const description = tagsFor(req).join(' ');
     const group = await api.make('/security-groups', 'security_group', { name: resourceName(req), description });
-    const data: Record<string, string> = { securityGroupId: group.id };
+    // The tunnel id in data too: a caller that keeps data but not the HostRef's tunnelId still finds the group.
+    const data: Record<string, string> = { securityGroupId: group.id, tunnelId: req.tunnelId };
     try {
       // A new group allows all egress (the VM installs Node at boot); ingress: exactly openPorts.
       for (const port of req.openPorts) {
@@ -150,29 +153,23 @@ class OpenStackProvider implements Provider {
   }
 
   async delete(ref: HostRef): Promise<'done' | 'pending'> {
-    if (!ref.id && !ref.tunnelId) {
-      throw new ProviderError(this.name, 'INVALID', `"${ref.name}" has neither a server id nor a tunnel id: nothing can be deleted safely by name`, { retryable: false });
-    }
+    requireIdentity(this.name, ref);
     const api = await this.api(ref.region);
-    const servers = ref.tunnelId ? await this.serversOf(api, ref.tunnelId) : [];
+    const tunnelId = tunnelIdOfRef(ref);
+    const servers = tunnelId ? await this.serversOf(api, tunnelId) : [];
     if (ref.id && !servers.some((s) => s.id === ref.id)) {
       const s = await api.server(ref.id);
-      if (s && !readLabels(s.metadata).ours) {
-        throw new ProviderError(this.name, 'FORBIDDEN', `server ${ref.id} was not created by inletsctl (no managed-by=inletsctl metadata); not touching it`, { retryable: false });
-      }
+      if (s) refuseUnmarked(this.name, `server ${ref.id}`, readLabels(s.metadata));
       if (s) servers.push(s);
     }
     for (const s of servers) {
       if (s['OS-EXT-STS:task_state'] !== 'deleting') await api.remove(api.nova, `/servers/${encodeURIComponent(s.id)}`);
     }
     if (servers.length > 0) return 'pending'; // the port and group are in use until the server is gone
-    if (!ref.tunnelId) return 'done'; // an older host: nothing else carries a tunnel id to go by
+    if (!tunnelId) return 'done'; // an older host: nothing else carries a tunnel id to go by
     let pending = false;
     for (const [path, key] of [['/floatingips', 'floatingips'], ['/ports', 'ports'], ['/security-groups', 'security_groups']] as const) {
-      const mine = (await api.all<NeutronResource>(api.neutron, path, key)).filter((r) => {
-        const m = marksOf(r);
-        return m.ours && m.tunnelId === ref.tunnelId;
-      });
+      const mine = (await api.all<NeutronResource>(api.neutron, path, key)).filter((r) => carriesTunnel({ ...ref, tunnelId }, marksOf(r)));
       // 409: still in use (a port Nova has not released yet): the next step tries again.
       for (const r of mine) if ((await api.remove(api.neutron, `${path}/${encodeURIComponent(r.id)}`, { accept: [409] })) === 409) pending = true;
     }
@@ -189,10 +186,7 @@ class OpenStackProvider implements Provider {
   private async serversOf(api: OpenStackApi, tunnelId: string | undefined): Promise<NovaServer[]> {
     if (!tunnelId) return [];
     const all = await api.all<NovaServer>(api.nova, '/servers/detail', 'servers', {}, true);
-    return all.filter((s) => {
-      const m = readLabels(s.metadata);
-      return m.ours && m.tunnelId === tunnelId;
-    });
+    return all.filter((s) => carriesTunnel({ name: s.name, tunnelId }, readLabels(s.metadata)));
   }
 
   private toHost(s: NovaServer, data?: Record<string, string>): Host {

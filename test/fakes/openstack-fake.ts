@@ -201,6 +201,11 @@ export class OpenStackFake extends FakeCloudServer {
     return [...this.rules.values()].filter((r) => r.security_group_id === groupId);
   }
 
+  /** Ids of the servers that were there before the test (for tests). */
+  foreignServerIds(): string[] {
+    return [...this.servers.values()].filter((s) => s.foreign).map((s) => s.id);
+  }
+
   /** A server record by id (for tests). */
   serverRecord(id: string): ServerRecord | undefined {
     return this.servers.get(id);

@@ -1,6 +1,6 @@
 /**
  * The openstack and ovh providers against the OpenStack fake (Keystone, Nova, Neutron), through the
- * Provider interface (the CLI level is in contract-suite.test.ts). Each test ends by requiring no
+ * Provider interface (the CLI level is in contract-openstack.test.ts and contract-ovh.test.ts). Each test ends by requiring no
  * spec mismatch and no fake problem.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { API_TIMEOUT_ENV } from '../../providers/shared/rest-client.js';
 import { OpenStackFake, type OpenStackFakeOptions } from '../fakes/openstack-fake.js';
 import { leftovers } from '../fakes/index.js';
 import { deleteUntilDone, rejection, request as baseRequest, waitActive } from './provider-steps.js';
+import { deletedByNewProvider, finishedByNewProvider, foreignIdForbidden, sameNameSurvives } from '../helpers/v2-provider-checks.js';
 import type { CreateRequest, Provider } from '../../src/core/provider.js';
 
 const PASSWORD = 'os-dummy-password-for-the-fake';
@@ -91,24 +92,28 @@ describe('openstack provider', () => {
   });
 
   it('delete by tunnel id leaves a same-named host with another tunnel id untouched', async () => {
-    const provider = await start();
-    const mine = request('twin');
-    const other = request('twin');
-    await provider.create(mine);
-    const kept = await provider.create(other);
-    await deleteUntilDone(provider, { name: 'twin', tunnelId: mine.tunnelId });
-    expect(await provider.list()).toEqual([expect.objectContaining({ id: kept.id, tunnelId: other.tunnelId })]);
-    expect(fake.holdings()).toMatchObject({ servers: 1, securityGroups: 1 });
-    await deleteUntilDone(provider, { name: 'twin', tunnelId: other.tunnelId, id: kept.id });
+    await start();
+    await sameNameSurvives(() => providerFor(), request('twin'), request('twin'));
     expect(leftovers(fake)).toEqual({});
   });
 
   it('refuses to delete a server without our mark (FORBIDDEN) and leaves it', async () => {
     const provider = await start({ foreignServers: 1 });
-    const [foreignId] = (await fake.holdings(), [...(fake as unknown as { servers: Map<string, unknown> }).servers.keys()]);
-    const err = await rejection(provider.delete({ name: 'web-1', id: foreignId }));
-    expect(err).toMatchObject({ code: 'FORBIDDEN', retryable: false });
+    const [foreignId] = fake.foreignServerIds();
+    await foreignIdForbidden(provider, { name: 'web-1', id: foreignId });
     expect(fake.holdings().foreignServersMissing).toBe(0);
+  });
+
+  it('a create dropped right after its API calls is finished by a new provider object, status only reading', async () => {
+    await start({ activeAfterPolls: 3 });
+    await finishedByNewProvider(() => providerFor(), request('dropped-finished'));
+    expect(leftovers(fake)).toEqual({});
+  });
+
+  it('a create dropped right after its API calls is deleted by a new provider object', async () => {
+    await start();
+    await deletedByNewProvider(() => providerFor(), request('dropped-deleted'));
+    expect(leftovers(fake)).toEqual({});
   });
 
   it('a create cut off after the security group is cleaned up by a new provider instance, by tunnel id', async () => {
