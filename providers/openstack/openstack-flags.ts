@@ -35,6 +35,7 @@ export function openStackFlags(defaults: { authUrl?: string; network: string }):
     username: { describe: 'OpenStack user name', type: 'string', env: 'OS_USERNAME' },
     'user-domain-name': { describe: 'Domain of the user', type: 'string', env: 'OS_USER_DOMAIN_NAME' },
     'project-name': { describe: 'Project (tenant) name; or --project-id / $OS_PROJECT_ID', type: 'string', env: 'OS_PROJECT_NAME' },
+    'project-id': { describe: 'Project (tenant) id, instead of --project-name', type: 'string', env: 'OS_PROJECT_ID' },
     'project-domain-name': { describe: 'Domain of the project', type: 'string', env: 'OS_PROJECT_DOMAIN_NAME' },
     'application-credential-id': { describe: 'Application credential id (with --application-credential-secret)', type: 'string', env: 'OS_APPLICATION_CREDENTIAL_ID' },
     'application-credential-name': { describe: 'Application credential name (with --username)', type: 'string', env: 'OS_APPLICATION_CREDENTIAL_NAME' },

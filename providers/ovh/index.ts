@@ -17,7 +17,8 @@ export const ovhProvider: ProviderModule = {
     defaults: {
       // d2-2: the smallest Discovery flavor (1 vCPU, 2 GB, 25 GB), the cheapest instance with a
       // Debian image; "Debian 12" is OVHcloud's public image name. Price: about USD 4 a month is an
-      // ESTIMATE; on 2026-12-06 the price page could not be read from here to confirm it:
+      // ESTIMATE, still unconfirmed: checked again on 2026-12-06, the stored public pages held
+      // OVHcloud's Public Cloud FAQ and billing pages but not the price list with d2-2 on it:
       // https://www.ovhcloud.com/en/public-cloud/prices/
       region: 'GRA11',
       plan: 'd2-2',

@@ -187,6 +187,11 @@ describe('openstack provider', () => {
 });
 
 describe('openstack pieces', () => {
+  it('declares a flag for every setting it reads from its options (the CLI refuses unknown flags)', () => {
+    const read = ['auth-url', 'os-cloud', 'username', 'user-domain-name', 'project-name', 'project-id', 'project-domain-name', 'application-credential-id', 'application-credential-name', 'interface', 'network', 'floating-ip-network'];
+    for (const m of [openstackProvider, ovhProvider]) expect(Object.keys(m.description.extraFlags).sort()).toEqual([...read].sort());
+  });
+
   it('maps Nova states', () => {
     expect(mapServerStatus({ status: 'BUILD' })).toBe('provisioning');
     expect(mapServerStatus({ status: 'ACTIVE' })).toBe('active');
