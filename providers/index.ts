@@ -15,6 +15,8 @@ import { ec2Provider } from './ec2/index.js';
 import { civoProvider } from './civo/index.js';
 import { upcloudProvider } from './upcloud/index.js';
 import { sshProvider } from './ssh/index.js';
+import { openstackProvider } from './openstack/index.js';
+import { ovhProvider } from './ovh/index.js';
 
 /** Every provider, in the order `inletsctl providers` and the prompts show them. */
 export const providers: ProviderModule[] = [
@@ -27,6 +29,8 @@ export const providers: ProviderModule[] = [
   civoProvider,
   upcloudProvider,
   sshProvider,
+  openstackProvider,
+  ovhProvider,
 ];
 
 /** The provider `create` uses when `--provider` is not given. */

@@ -27,16 +27,28 @@ export interface RestClientOptions {
   provider: string;
   /** Base URL without a trailing slash, e.g. `https://api.digitalocean.com`. */
   baseUrl: string;
-  /** Sent as `Authorization: Bearer <token>` unless `authorization` is given. */
+  /** Sent as `Authorization: Bearer <token>` unless `authorization` or `authHeaders` is given. */
   token?: string;
   /** The whole Authorization header value (for example `Basic …`), instead of a bearer token. */
   authorization?: string;
+  /**
+   * Headers that authenticate a request, instead of the bearer header: a fixed header
+   * (`X-Auth-Token` for OpenStack) or a signature over the request (Exoscale). Called per request.
+   */
+  authHeaders?(req: SignableRequest): Record<string, string>;
   /** Per-request timeout in milliseconds. Default: $INLETSCTL_API_TIMEOUT_MS or 30000. */
   timeoutMs?: number;
   /** Reads the cloud's error body (already parsed as JSON when it was JSON). */
   readError(status: number, body: unknown): CloudErrorInfo;
   /** How long a 429 asks us to wait, in milliseconds (from Retry-After or the cloud's own headers). */
   retryAfterMs(headers: Headers): number | undefined;
+}
+
+/** What a request signer sees: the final URL (with query) and the exact body text sent. */
+export interface SignableRequest {
+  method: string;
+  url: URL;
+  body: string | undefined;
 }
 
 export interface RestResponse<T> {
@@ -50,6 +62,8 @@ export interface RequestOptions {
   body?: unknown;
   /** Statuses that are answers, not errors (for example 404 while deleting). */
   accept?: number[];
+  /** Extra request headers (never a secret: use authHeaders for those). */
+  headers?: Record<string, string>;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -76,7 +90,11 @@ export class RestClient {
     const url = new URL(this.options.baseUrl + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const what = `${method} ${url.pathname}`;
-    const headers: Record<string, string> = { authorization: this.options.authorization ?? `Bearer ${this.options.token ?? ''}`, accept: 'application/json' };
+    const sent = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const auth = this.options.authHeaders
+      ? this.options.authHeaders({ method, url, body: sent })
+      : { authorization: this.options.authorization ?? `Bearer ${this.options.token ?? ''}` };
+    const headers: Record<string, string> = { ...auth, accept: 'application/json', ...opts.headers };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     let text: string;
@@ -84,7 +102,7 @@ export class RestClient {
       res = await fetch(url, {
         method,
         headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        body: sent,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       text = await res.text();

@@ -261,7 +261,7 @@ export abstract class FakeCloudServer {
     return f;
   }
 
-  /** Bearer-token check; a cloud with other schemes (Basic) overrides it. */
+  /** Whether the request carries an accepted credential (a bearer token unless a cloud overrides it). */
   protected authorized(req: FakeRequest): boolean {
     const m = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''));
     if (!m) return false;

@@ -8,6 +8,7 @@ import { gceFakeEntry } from './gce-entry.js';
 import { azureFakeEntry } from './azure-entry.js';
 import { ec2FakeEntry } from './ec2-entry.js';
 import { civoFakeEntry } from './civo-entry.js';
+import { openStackFakeEntry } from './openstack-entry.js';
 
 export interface FakeStartOptions {
   /** Observations before an instance turns active. */
@@ -101,6 +102,8 @@ export const fakes: FakeEntry[] = [
       return fake;
     },
   },
+  openStackFakeEntry('openstack', 'RegionOne'),
+  openStackFakeEntry('ovh', 'GRA11'),
 ];
 
 /** The fake for a provider, or undefined. */

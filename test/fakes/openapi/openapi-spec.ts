@@ -1,5 +1,5 @@
 /**
- * Loads an OpenAPI 3.0 description that is split over many YAML files joined by relative `$ref`s
+ * Loads an OpenAPI 3.0 (or 3.1) description that is split over many YAML files joined by relative `$ref`s
  * (as DigitalOcean publishes theirs), and turns the parts a fake needs into JSON Schema for ajv.
  *
  * Files are parsed lazily, on the first `$ref` that reaches them, so a fake pays only for the
@@ -11,8 +11,10 @@
  * Every `$ref` in a schema becomes `#/definitions/<key>`, one definition per referenced
  * (file, pointer, direction), so recursive models stay finite.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 
 export type Direction = 'request' | 'response';
@@ -28,7 +30,33 @@ export interface Located<T = unknown> {
 const PLAIN_KEYWORDS = new Set([
   'type', 'enum', 'format', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'multipleOf',
   'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties', 'required', 'default',
+  'const', // OpenAPI 3.1 (JSON Schema 2020-12); its `type: [x, 'null']` arrays pass as they are
 ]);
+
+/** Files above this size are parsed once per machine and kept as JSON (YAML parsing of 1.6 MB takes seconds). */
+const CACHE_ABOVE_BYTES = 256 * 1024;
+
+/**
+ * Parses a YAML or JSON file; large ones go through a JSON copy in the temp directory, keyed by
+ * path, size and mtime, written atomically (a stale or broken copy is parsed again).
+ */
+function loadCached(file: string): unknown {
+  const st = statSync(file);
+  if (st.size <= CACHE_ABOVE_BYTES) return parse(readFileSync(file, 'utf8'), { maxAliasCount: -1 });
+  const dir = join(tmpdir(), 'inletsctl-spec-cache');
+  const key = createHash('sha256').update(`${file}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 32);
+  const cached = join(dir, `${key}.json`);
+  try {
+    return JSON.parse(readFileSync(cached, 'utf8'));
+  } catch {
+    const doc = parse(readFileSync(file, 'utf8'), { maxAliasCount: -1 });
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${cached}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(doc));
+    renameSync(tmp, cached);
+    return doc;
+  }
+}
 
 export class OpenApiSpec {
   readonly entry: string;
@@ -51,7 +79,7 @@ export class OpenApiSpec {
   load(file: string): unknown {
     let doc = this.files.get(file);
     if (doc === undefined) {
-      doc = parse(readFileSync(file, 'utf8'), { maxAliasCount: -1 });
+      doc = loadCached(file);
       this.files.set(file, doc);
     }
     return doc;
@@ -121,6 +149,9 @@ export class OpenApiSpec {
       if (Array.isArray(out.required) && skipRequired.size > 0) {
         out.required = (out.required as string[]).filter((n) => !skipRequired.has(n));
       }
+    }
+    if (src.patternProperties && typeof src.patternProperties === 'object') {
+      out.patternProperties = Object.fromEntries(Object.entries(src.patternProperties as Record<string, unknown>).map(([k, v]) => [k, this.convert(file, v, direction)]));
     }
     if ('additionalProperties' in src) out.additionalProperties = this.convert(file, src.additionalProperties, direction);
     if ('items' in src) out.items = this.convert(file, src.items, direction);

@@ -1,7 +1,7 @@
 /**
- * Checks HTTP requests and responses against an OpenAPI 3.0 description: the path and method are
- * known, path and query parameters fit their schemas, a bearer token is sent where the operation
- * needs one, the JSON request body fits the request-body schema, and the response's status code
+ * Checks HTTP requests and responses against an OpenAPI 3.0 or 3.1 description: the path and
+ * method are known, path and query parameters fit their schemas, the credential the operation's
+ * security scheme names is sent (a bearer token, or an API key header such as X-Auth-Token), the JSON request body fits the request-body schema, and the response's status code
  * is documented and its body fits that response's schema. Fakes call it on every exchange and
  * keep the mismatches; tests fail when there are any.
  */
@@ -155,10 +155,7 @@ export class OpenApiValidator {
     for (const name of new Set(req.query.keys())) {
       if (!params.some((p) => p.in === 'query' && p.name === name)) problems.push(`query parameter ${name} is not documented`);
     }
-    if (this.needsBearer(op)) {
-      const auth = req.headers.authorization;
-      if (typeof auth !== 'string' || !/^Bearer \S+$/.test(auth)) problems.push('no bearer token in Authorization');
-    }
+    problems.push(...this.checkSecurity(op, req.headers));
     problems.push(...this.checkRequestBody(op, req));
     return { op, problems };
   }
@@ -228,9 +225,23 @@ export class OpenApiValidator {
     return [...out.values()];
   }
 
-  private needsBearer(op: MatchedOperation): boolean {
-    const security = (op.operation.node.security ?? this.spec.root().security) as unknown[] | undefined;
-    return Array.isArray(security) && security.length > 0;
+  /** The first security requirement's schemes: an `apiKey` in a header must be sent; else a bearer token. */
+  private checkSecurity(op: MatchedOperation, headers: RequestToCheck['headers']): string[] {
+    const security = (op.operation.node.security ?? this.spec.root().security) as Array<Record<string, unknown>> | undefined;
+    if (!Array.isArray(security) || security.length === 0) return [];
+    const schemes = ((this.spec.root().components as Record<string, unknown> | undefined)?.securitySchemes ?? {}) as Record<string, { type?: string; in?: string; name?: string }>;
+    const problems: string[] = [];
+    for (const name of Object.keys(security[0] ?? {})) {
+      const scheme = schemes[name];
+      if (scheme?.type === 'apiKey' && scheme.in === 'header' && scheme.name) {
+        const value = headers[scheme.name.toLowerCase()];
+        if (typeof value !== 'string' || value === '') problems.push(`no ${scheme.name} header`);
+      } else if (scheme?.type !== 'apiKey') {
+        const auth = headers.authorization;
+        if (typeof auth !== 'string' || !/^Bearer \S+$/.test(auth)) problems.push('no bearer token in Authorization');
+      }
+    }
+    return problems;
   }
 
   /** Validates string parameter values after coercing them to the schema's type. */
