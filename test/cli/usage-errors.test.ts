@@ -32,6 +32,7 @@ describe('usage errors before any work', () => {
     { title: 'an API URL of another scheme from the environment', args: ['--provider', 'hetzner'], env: { HCLOUD_TOKEN: 't', HCLOUD_API_URL: 'ftp://127.0.0.1/v1' }, message: /\$HCLOUD_API_URL must be an http/, code: 'BAD_API_URL' },
     { title: 'missing credentials off a terminal', args: ['--provider', 'hetzner'], message: /missing hetzner credentials: --access-token, --access-token-file, \$INLETS_ACCESS_TOKEN or \$HCLOUD_TOKEN/, code: 'MISSING_VALUES' },
     { title: 'neither of two sufficient credentials (UpCloud: a token, or a password with a user name)', args: ['--provider', 'upcloud'], message: /missing upcloud credentials: --access-token, .*--upcloud-password.*\$UPCLOUD_TOKEN/, code: 'MISSING_VALUES' },
+    { title: 'neither OpenStack secret (a password or an application credential secret)', args: ['--provider', 'openstack'], message: /missing openstack credentials: --password, .*--application-credential-secret.*\$OS_PASSWORD.*clouds\.yaml/, code: 'MISSING_VALUES' },
     { title: 'a token and a token file at once', args: ['--provider', 'digitalocean', '--access-token', 'a', '--access-token-file', '/dev/null'], message: /give --access-token or --access-token-file, not both/, code: 'CONFLICTING_CREDENTIALS' },
     { title: '--dry-run with --test', args: ['--provider', 'local', '--dry-run', '--test'], message: /--dry-run creates nothing, so there is nothing for --test to test/, code: 'CONFLICTING_FLAGS' },
   ];
