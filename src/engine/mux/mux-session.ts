@@ -21,6 +21,7 @@ import {
   encodeFrame,
   errorCodeName,
 } from '../protocol/frame-codec.js';
+import { messageEnds, MESSAGE_END_EVENT } from '../transport/message-boundary.js';
 import { Keepalive } from './keepalive.js';
 import { MuxStream, type StreamHost } from './mux-stream.js';
 import { SendScheduler } from './send-scheduler.js';
@@ -40,8 +41,24 @@ export interface MuxSessionOptions {
   keepaliveIntervalMs?: number;
   /** Close when nothing arrives for this long, in ms. Default 30 000. */
   keepaliveTimeoutMs?: number;
+  /** GOAWAY LIMIT_EXCEEDED when more control frames than this wait to be written. Default 10 000. */
+  maxQueuedControl?: number;
+  /** GOAWAY LIMIT_EXCEEDED when more PINGs than this arrive while an answer waits. Default 100. */
+  maxPingsWaiting?: number;
+  /**
+   * Streams the peer may open per second (and at once, as a burst); more is GOAWAY LIMIT_EXCEEDED.
+   * Default unlimited: a client takes the streams its server opens, one per public connection, at
+   * the rate the public makes them. TunnelServer sets 100 (clients open no streams in TCP mode).
+   */
+  maxOpenRate?: number;
   logger?: Logger;
 }
+
+/** Own PINGs remembered while unanswered; older ones are forgotten. */
+const MAX_PINGS_OUT = 64;
+
+/** Errors that are the peer's doing, with the GOAWAY code that tells it so. */
+const PEER_FAULTS = { PROTOCOL_ERROR: ErrorCode.PROTOCOL_ERROR, LIMIT_EXCEEDED: ErrorCode.LIMIT_EXCEEDED } as const;
 
 interface PendingPing {
   sentAt: number;
@@ -83,6 +100,12 @@ export class MuxSession extends EventEmitter implements StreamHost {
   private isClosed = false;
   private teardownTimer: NodeJS.Timeout | null = null;
   private bytesIn = 0;
+  private readonly maxQueuedControl: number;
+  private readonly maxPingsWaiting: number;
+  private pingsWaiting = 0;
+  private readonly maxOpenRate: number;
+  private openTokens: number;
+  private openTokensAt = performance.now();
 
   constructor(transport: Duplex, options: MuxSessionOptions) {
     super();
@@ -95,8 +118,16 @@ export class MuxSession extends EventEmitter implements StreamHost {
     this.nextLocalId = this.role === 'server' ? 2 : 1;
     this.scheduler = new SendScheduler(transport, options.highWaterMark ?? 1024 * 1024);
     this.decoder = new FrameDecoder(this.onFrame);
+    this.maxQueuedControl = options.maxQueuedControl ?? 10_000;
+    this.maxPingsWaiting = options.maxPingsWaiting ?? 100;
+    this.maxOpenRate = options.maxOpenRate ?? Infinity;
+    this.openTokens = this.maxOpenRate;
 
     transport.on('data', this.onTransportData);
+    // A transport that knows message ends (websocket) reports them: a frame must not span two.
+    transport.on(MESSAGE_END_EVENT, this.onMessageEnd);
+    // A transport that found the peer misbehaving lets this side say so with GOAWAY first.
+    transport.on('violation', (err: unknown) => this.fail(err));
     transport.on('end', this.onTransportEnd);
     transport.on('close', this.onTransportClose);
     transport.on('error', this.onTransportError);
@@ -142,18 +173,18 @@ export class MuxSession extends EventEmitter implements StreamHost {
 
   /**
    * Opens a stream: sends OPEN with `meta` as JSON. Data written at once follows the OPEN.
-   * Throws TunnelError `SESSION_CLOSED`, `GOING_AWAY` (after GOAWAY either way) or `FRAME_TOO_LARGE`.
+   * Throws TunnelError `SESSION_CLOSED`, `GOAWAY` (after GOAWAY either way) or `FRAME_TOO_LARGE`.
    */
   openStream(meta: Record<string, unknown>): MuxStream {
     if (this.isClosed) throw new TunnelError('SESSION_CLOSED', 'the session is closed');
-    if (this.goAwaySent || this.peerGoAway) throw new TunnelError('GOING_AWAY', 'the session is going away');
+    if (this.goAwaySent || this.peerGoAway) throw new TunnelError('GOAWAY', 'the session is going away');
     const payload = Buffer.from(JSON.stringify(meta), 'utf8');
     if (payload.length > MAX_FRAME_PAYLOAD) throw new TunnelError('FRAME_TOO_LARGE', 'stream metadata is too large');
     const id = this.nextLocalId;
     this.nextLocalId += 2;
     const stream = new MuxStream(this, id, meta, this.initialWindow, this.maxWindow);
     this.streams.set(id, stream);
-    this.scheduler.sendFrame(encodeFrame(FrameType.OPEN, 0, id, payload));
+    this.sendFrame(encodeFrame(FrameType.OPEN, 0, id, payload));
     return stream;
   }
 
@@ -162,7 +193,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
     if (this.isClosed) return;
     const payload = Buffer.from(JSON.stringify(message), 'utf8');
     if (payload.length > MAX_FRAME_PAYLOAD) throw new TunnelError('FRAME_TOO_LARGE', `control message ${message.type} is too large`);
-    this.scheduler.sendFrame(encodeFrame(FrameType.CONTROL, 0, 0, payload));
+    this.sendFrame(encodeFrame(FrameType.CONTROL, 0, 0, payload));
   }
 
   /** Sends a PING; resolves with the round trip in ms, rejects with `SESSION_CLOSED` if the session closes first. */
@@ -210,9 +241,16 @@ export class MuxSession extends EventEmitter implements StreamHost {
 
   // StreamHost: used by MuxStream.
 
-  /** @internal */
+  /**
+   * @internal Queues a control frame. A peer that does not read lets them pile up: past
+   * maxQueuedControl the session ends with GOAWAY LIMIT_EXCEEDED.
+   */
   sendFrame(frame: Buffer): void {
-    if (!this.isClosed) this.scheduler.sendFrame(frame);
+    if (this.isClosed) return;
+    this.scheduler.sendFrame(frame);
+    if (this.scheduler.queuedFrames > this.maxQueuedControl) {
+      this.fail(new TunnelError('LIMIT_EXCEEDED', `over ${this.maxQueuedControl} control frames wait to be sent: the peer is not reading`));
+    }
   }
 
   /** @internal */
@@ -245,6 +283,12 @@ export class MuxSession extends EventEmitter implements StreamHost {
     payload.writeUInt32BE(this.pingNonce, 0);
     payload.writeUInt32BE(seq, 4);
     this.pings.set(seq, { sentAt: performance.now(), resolve, reject });
+    // A peer that answers no PING but sends other frames must not grow the table.
+    if (this.pings.size > MAX_PINGS_OUT) {
+      const [oldest, pending] = this.pings.entries().next().value as [number, PendingPing];
+      this.pings.delete(oldest);
+      pending.reject?.(new TunnelError('KEEPALIVE_TIMEOUT', 'the peer did not answer this PING'));
+    }
     this.scheduler.sendFrame(encodeFrame(FrameType.PING, 0, 0, payload));
   }
 
@@ -255,9 +299,15 @@ export class MuxSession extends EventEmitter implements StreamHost {
     try {
       if (typeof chunk === 'string') throw new TunnelError('PROTOCOL_ERROR', 'the transport delivered text, not bytes');
       this.decoder.push(chunk);
+      if (messageEnds.has(chunk)) this.onMessageEnd();
     } catch (err) {
       this.fail(err);
     }
+  };
+
+  /** PROTOCOL.md section 2.3: a message holds whole frames only. */
+  private readonly onMessageEnd = (): void => {
+    if (!this.isClosed && !this.decoder.idle) this.fail(new TunnelError('PROTOCOL_ERROR', 'a frame was cut at a websocket message boundary'));
   };
 
   private readonly onFrame = (type: number, flags: number, id: number, payload: Buffer): void => {
@@ -291,7 +341,10 @@ export class MuxSession extends EventEmitter implements StreamHost {
       }
       case FrameType.PING:
         if (flags & FrameFlag.ACK) this.onPong(payload);
-        else this.scheduler.sendFrame(encodeFrame(FrameType.PING, FrameFlag.ACK, 0, payload));
+        else if (!this.scheduler.sendPong(encodeFrame(FrameType.PING, FrameFlag.ACK, 0, payload))) this.pingsWaiting = 0;
+        else if (++this.pingsWaiting > this.maxPingsWaiting) {
+          throw new TunnelError('LIMIT_EXCEEDED', `over ${this.maxPingsWaiting} PINGs arrived while an answer waited: the peer is not reading`);
+        }
         break;
       case FrameType.GOAWAY: {
         const { code, reason } = decodeCodeReason(payload);
@@ -314,6 +367,14 @@ export class MuxSession extends EventEmitter implements StreamHost {
     if (id % 2 !== peerParity) throw new TunnelError('PROTOCOL_ERROR', `peer opened stream ${id} with this side's id parity`);
     if (id <= this.lastPeerId) throw new TunnelError('PROTOCOL_ERROR', `peer reused or lowered stream id ${id}`);
     this.lastPeerId = id;
+    if (this.maxOpenRate !== Infinity) {
+      // A token bucket: maxOpenRate tokens a second, holding at most one second's worth.
+      const now = performance.now();
+      this.openTokens = Math.min(this.maxOpenRate, this.openTokens + ((now - this.openTokensAt) * this.maxOpenRate) / 1000);
+      this.openTokensAt = now;
+      if (this.openTokens < 1) throw new TunnelError('LIMIT_EXCEEDED', `the peer opened streams faster than ${this.maxOpenRate} per second`);
+      this.openTokens--;
+    }
     const stream = new MuxStream(this, id, parseObject(payload, 'OPEN'), this.initialWindow, this.maxWindow);
     this.streams.set(id, stream);
     if (this.goAwaySent || this.listenerCount('stream') === 0) return stream.reset(ErrorCode.REFUSED, 'not accepting streams');
@@ -334,9 +395,15 @@ export class MuxSession extends EventEmitter implements StreamHost {
     const pending = this.pings.get(seq);
     if (!pending) return;
     this.pings.delete(seq);
-    // Older unanswered pings will not be answered any more (answers come in order).
-    for (const older of this.pings.keys()) if (older < seq && !this.pings.get(older)!.resolve) this.pings.delete(older);
-    const sample = performance.now() - pending.sentAt;
+    // Older pings will not be answered any more: answers come in order, and the peer answers
+    // only the latest of the PINGs that reached it together. The newer answer covers them.
+    const now = performance.now();
+    for (const [older, waiting] of this.pings) {
+      if (older >= seq) continue;
+      this.pings.delete(older);
+      waiting.resolve?.(now - waiting.sentAt);
+    }
+    const sample = now - pending.sentAt;
     this.srtt = this.srtt === undefined ? sample : this.srtt * 0.875 + sample * 0.125;
     if (this.minRtt === undefined || sample < this.minRtt) this.minRtt = sample;
     pending.resolve?.(sample);
@@ -344,10 +411,12 @@ export class MuxSession extends EventEmitter implements StreamHost {
   }
 
   private fail(err: unknown): void {
-    if (err instanceof TunnelError && err.code === 'PROTOCOL_ERROR') {
-      this.log.warn(`mux protocol error from peer: ${err.message}`);
-      this.goAway(ErrorCode.PROTOCOL_ERROR, err.message);
-      this.close(err);
+    if (this.isClosed) return;
+    const peerCode = err instanceof TunnelError ? PEER_FAULTS[err.code as keyof typeof PEER_FAULTS] : undefined;
+    if (peerCode !== undefined) {
+      this.log.warn(`mux session ended, the peer's fault: ${(err as TunnelError).message}`);
+      this.goAway(peerCode, (err as TunnelError).message);
+      this.close(err as TunnelError);
     } else {
       const message = err instanceof Error ? err.message : String(err);
       this.log.error(`mux session failed: ${message}`);
@@ -365,8 +434,8 @@ export class MuxSession extends EventEmitter implements StreamHost {
     if (this.isClosed) return;
     const goAway = this.peerGoAway;
     if (goAway?.code === ErrorCode.NORMAL) return this.close();
-    if (goAway) this.close(new TunnelError('PEER_GOAWAY', `peer went away: ${errorCodeName(goAway.code)}${goAway.reason ? ` (${goAway.reason})` : ''}`));
-    else this.close(new TunnelError('TRANSPORT_CLOSED', 'the transport closed'));
+    if (goAway) this.close(new TunnelError('GOAWAY', `peer went away: ${errorCodeName(goAway.code)}${goAway.reason ? ` (${goAway.reason})` : ''}`));
+    else this.close(new TunnelError('CONNECTION_LOST', 'the transport closed'));
   };
 
   private readonly onTransportClose = (): void => {
@@ -377,7 +446,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
 
   private readonly onTransportError = (err: Error): void => {
     if (this.isClosed) return;
-    this.close(new TunnelError('TRANSPORT_ERROR', `transport failed: ${err.message}`, { cause: err }));
+    this.close(err instanceof TunnelError ? err : new TunnelError('CONNECTION_LOST', `transport failed: ${err.message}`, { cause: err }));
   };
 }
 

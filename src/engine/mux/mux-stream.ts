@@ -11,6 +11,7 @@ import {
   FrameFlag,
   FrameType,
   HEADER_SIZE,
+  MAX_CREDIT,
   MAX_DATA_PAYLOAD,
   encodeCodeReason,
   encodeFrame,
@@ -155,6 +156,9 @@ export class MuxStream extends Duplex {
 
   /** @internal A WINDOW frame arrived for this stream. */
   receiveWindow(increment: number): void {
+    if (this.sendCredit + increment > MAX_CREDIT) {
+      throw new TunnelError('PROTOCOL_ERROR', `WINDOW takes stream ${this.id}'s credit over 2^31-1 bytes`);
+    }
     this.sendCredit += increment;
     this.host.wake(this);
   }

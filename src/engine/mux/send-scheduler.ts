@@ -23,6 +23,8 @@ export class SendScheduler {
   bytesOut = 0;
   private control: Buffer[] = [];
   private controlBytes = 0;
+  /** The one PING answer waiting to be written: a newer PING replaces it (PROTOCOL.md section 13). */
+  private pong: Buffer | null = null;
   private ready: Array<MuxStream | undefined> = [];
   private readyHead = 0;
   private scheduled = false;
@@ -50,6 +52,18 @@ export class SendScheduler {
     this.schedule();
   }
 
+  /**
+   * Queues the answer to a PING, replacing one still waiting; returns true when it replaced one
+   * (the peer sent PINGs faster than this side could answer).
+   */
+  sendPong(frame: Buffer): boolean {
+    if (this.stopped) return false;
+    const replaced = this.pong !== null;
+    this.pong = frame;
+    this.schedule();
+    return replaced;
+  }
+
   /** Queues `stream` for a DATA frame if it has something to send and is not queued yet. */
   wake(stream: MuxStream): void {
     if (this.stopped || stream.queued || !stream.sendable) return;
@@ -66,15 +80,20 @@ export class SendScheduler {
 
   /** Control bytes not yet written (DATA waits in its stream). */
   get queuedControl(): number {
-    return this.controlBytes;
+    return this.controlBytes + (this.pong ? this.pong.length : 0);
+  }
+
+  /** Control frames not yet written, the PING answer not counted. */
+  get queuedFrames(): number {
+    return this.control.length;
   }
 
   /** Writes the queued control frames at once, ignoring the high-water mark (used when closing). */
   flushControl(): void {
     if (this.stopped || !this.transport.writable) return;
-    while (this.control.length > 0) {
+    while (this.control.length > 0 || this.pong) {
       const batch: Buffer[] = [];
-      let size = 0;
+      let size = this.takePong(batch);
       while (this.control.length > 0 && (size === 0 || size + this.control[0].length <= MAX_BATCH)) {
         const frame = this.control.shift()!;
         batch.push(frame);
@@ -95,6 +114,15 @@ export class SendScheduler {
     this.ready = [];
     this.control = [];
     this.controlBytes = 0;
+    this.pong = null;
+  }
+
+  private takePong(batch: Buffer[]): number {
+    const pong = this.pong;
+    if (!pong) return 0;
+    this.pong = null;
+    batch.push(pong);
+    return pong.length;
   }
 
   private schedule(): void {
@@ -133,7 +161,7 @@ export class SendScheduler {
           break;
         }
         const batch: Buffer[] = [];
-        let size = 0;
+        let size = this.takePong(batch);
         while (this.control.length > 0 && (size === 0 || size + this.control[0].length <= MAX_BATCH)) {
           const frame = this.control.shift()!;
           batch.push(frame);

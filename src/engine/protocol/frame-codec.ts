@@ -47,7 +47,11 @@ export const ErrorCode = {
   SHUTDOWN: 7,
   KEEPALIVE_TIMEOUT: 8,
   CANCELLED: 9,
+  LIMIT_EXCEEDED: 10,
 } as const;
+
+/** Most send credit a stream may hold, in bytes (2^31 - 1, as HTTP/2); more is a protocol error. */
+export const MAX_CREDIT = 0x7fffffff;
 
 const errorNames = Object.keys(ErrorCode);
 
