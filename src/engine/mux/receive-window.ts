@@ -1,6 +1,6 @@
 /**
  * The receiving half of per-stream flow control (docs/PROTOCOL.md section 7): how much the peer may
- * still send, when to grant more, and how big the window should be.
+ * still send, when to grant more, and how big the window should be (docs/design/window-sizing.md).
  */
 
 /** Shortest span over which the hand-on rate is measured for sizing, in ms. */

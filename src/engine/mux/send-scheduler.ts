@@ -1,7 +1,8 @@
 /**
- * The sending side of a session (docs/PROTOCOL.md section 7): control frames first, then one DATA
- * frame per waiting stream in round robin, packed into one transport write per batch and written
- * only while the transport's buffered amount is below the high-water mark.
+ * The sending side of a session (docs/design/window-sizing.md, "Fairness"): control frames first,
+ * then one DATA frame per waiting stream in round robin, packed into one transport write per batch
+ * and written only while the transport's buffered amount is below the high-water mark. At most one
+ * PING answer waits (PROTOCOL.md sections 8 and 13).
  */
 import type { Duplex } from 'node:stream';
 import { HEADER_SIZE } from '../protocol/frame-codec.js';
