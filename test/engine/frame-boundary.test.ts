@@ -17,7 +17,7 @@ import { OP_BINARY, OP_CONTINUATION } from '../../src/engine/transport/websocket
 afterEach(cleanupAll);
 
 const hello = () => encodeFrame(FrameType.CONTROL, 0, 0, Buffer.from(JSON.stringify({ type: 'hello', mode: 'tcp', ports: [] })));
-const CUT = { code: 'PROTOCOL_ERROR', reason: 'a frame was cut at a websocket message boundary' };
+const CUT = { code: 'PROTOCOL_ERROR', reason: 'frame cut at a message end' };
 
 describe('a mux frame cut at a websocket message boundary', () => {
   it('ends the session with GOAWAY PROTOCOL_ERROR instead of swallowing the next message', async () => {

@@ -64,12 +64,11 @@ describe('WebSocketDuplex with a raw peer', () => {
     const { ours, raw } = await socketPair();
     const duplex = duplexOn(ours, { role: 'server' });
     duplex.resume();
-    const reason = Buffer.from('websocket: client frame not masked');
-    const closeFrame = rawReceives(raw, 4 + reason.length);
+    const closeFrame = rawReceives(raw, 4);
     raw.write(hex('8203 616263'));
     const [error] = await once(duplex, 'error');
     expect(error).toMatchObject({ code: 'PROTOCOL_ERROR', closeStatus: 1002, message: expect.stringMatching(/not masked/) });
-    expect(await closeFrame).toBe(`88${(2 + reason.length).toString(16)}03ea${reason.toString('hex')}`); // close, 1002, the reason
+    expect(await closeFrame).toBe('880203ea'); // close, 1002 (from the error's closeStatus)
   });
 
   it('client role: rejects a masked frame from the server', async () => {

@@ -100,12 +100,12 @@ export class MuxSession extends EventEmitter implements StreamHost {
   private isClosed = false;
   private teardownTimer: NodeJS.Timeout | null = null;
   private bytesIn = 0;
-  private readonly maxQueuedControl: number;
-  private readonly maxPingsWaiting: number;
-  private pingsWaiting = 0;
-  private readonly maxOpenRate: number;
-  private openTokens: number;
-  private openTokensAt = performance.now();
+  readonly #maxQueuedControl: number;
+  readonly #maxPingsWaiting: number;
+  #pingsWaiting = 0;
+  readonly #maxOpenRate: number;
+  #openTokens: number;
+  #openTokensAt = performance.now();
 
   constructor(transport: Duplex, options: MuxSessionOptions) {
     super();
@@ -118,10 +118,10 @@ export class MuxSession extends EventEmitter implements StreamHost {
     this.nextLocalId = this.role === 'server' ? 2 : 1;
     this.scheduler = new SendScheduler(transport, options.highWaterMark ?? 1024 * 1024);
     this.decoder = new FrameDecoder(this.onFrame);
-    this.maxQueuedControl = options.maxQueuedControl ?? 10_000;
-    this.maxPingsWaiting = options.maxPingsWaiting ?? 100;
-    this.maxOpenRate = options.maxOpenRate ?? Infinity;
-    this.openTokens = this.maxOpenRate;
+    this.#maxQueuedControl = options.maxQueuedControl ?? 10_000;
+    this.#maxPingsWaiting = options.maxPingsWaiting ?? 100;
+    this.#maxOpenRate = options.maxOpenRate ?? Infinity;
+    this.#openTokens = this.#maxOpenRate;
 
     transport.on('data', this.onTransportData);
     // A transport that knows message ends (websocket) reports them: a frame must not span two.
@@ -248,8 +248,8 @@ export class MuxSession extends EventEmitter implements StreamHost {
   sendFrame(frame: Buffer): void {
     if (this.isClosed) return;
     this.scheduler.sendFrame(frame);
-    if (this.scheduler.queuedFrames > this.maxQueuedControl) {
-      this.fail(new TunnelError('LIMIT_EXCEEDED', `over ${this.maxQueuedControl} control frames wait to be sent: the peer is not reading`));
+    if (this.scheduler.queuedFrames > this.#maxQueuedControl) {
+      this.fail(new TunnelError('LIMIT_EXCEEDED', `over ${this.#maxQueuedControl} control frames queued: peer not reading`));
     }
   }
 
@@ -287,7 +287,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
     if (this.pings.size > MAX_PINGS_OUT) {
       const [oldest, pending] = this.pings.entries().next().value as [number, PendingPing];
       this.pings.delete(oldest);
-      pending.reject?.(new TunnelError('KEEPALIVE_TIMEOUT', 'the peer did not answer this PING'));
+      pending.reject?.(new TunnelError('KEEPALIVE_TIMEOUT', 'no answer'));
     }
     this.scheduler.sendFrame(encodeFrame(FrameType.PING, 0, 0, payload));
   }
@@ -307,7 +307,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
 
   /** PROTOCOL.md section 2.3: a message holds whole frames only. */
   private readonly onMessageEnd = (): void => {
-    if (!this.isClosed && !this.decoder.idle) this.fail(new TunnelError('PROTOCOL_ERROR', 'a frame was cut at a websocket message boundary'));
+    if (!this.isClosed && !this.decoder.idle) this.fail(new TunnelError('PROTOCOL_ERROR', 'frame cut at a message end'));
   };
 
   private readonly onFrame = (type: number, flags: number, id: number, payload: Buffer): void => {
@@ -341,9 +341,9 @@ export class MuxSession extends EventEmitter implements StreamHost {
       }
       case FrameType.PING:
         if (flags & FrameFlag.ACK) this.onPong(payload);
-        else if (!this.scheduler.sendPong(encodeFrame(FrameType.PING, FrameFlag.ACK, 0, payload))) this.pingsWaiting = 0;
-        else if (++this.pingsWaiting > this.maxPingsWaiting) {
-          throw new TunnelError('LIMIT_EXCEEDED', `over ${this.maxPingsWaiting} PINGs arrived while an answer waited: the peer is not reading`);
+        else if (!this.scheduler.sendPong(encodeFrame(FrameType.PING, FrameFlag.ACK, 0, payload))) this.#pingsWaiting = 0;
+        else if (++this.#pingsWaiting > this.#maxPingsWaiting) {
+          throw new TunnelError('LIMIT_EXCEEDED', `over ${this.#maxPingsWaiting} PINGs while an answer waited`);
         }
         break;
       case FrameType.GOAWAY: {
@@ -367,13 +367,13 @@ export class MuxSession extends EventEmitter implements StreamHost {
     if (id % 2 !== peerParity) throw new TunnelError('PROTOCOL_ERROR', `peer opened stream ${id} with this side's id parity`);
     if (id <= this.lastPeerId) throw new TunnelError('PROTOCOL_ERROR', `peer reused or lowered stream id ${id}`);
     this.lastPeerId = id;
-    if (this.maxOpenRate !== Infinity) {
+    if (this.#maxOpenRate !== Infinity) {
       // A token bucket: maxOpenRate tokens a second, holding at most one second's worth.
       const now = performance.now();
-      this.openTokens = Math.min(this.maxOpenRate, this.openTokens + ((now - this.openTokensAt) * this.maxOpenRate) / 1000);
-      this.openTokensAt = now;
-      if (this.openTokens < 1) throw new TunnelError('LIMIT_EXCEEDED', `the peer opened streams faster than ${this.maxOpenRate} per second`);
-      this.openTokens--;
+      this.#openTokens = Math.min(this.#maxOpenRate, this.#openTokens + ((now - this.#openTokensAt) * this.#maxOpenRate) / 1000);
+      this.#openTokensAt = now;
+      if (this.#openTokens < 1) throw new TunnelError('LIMIT_EXCEEDED', `over ${this.#maxOpenRate} OPENs per second`);
+      this.#openTokens--;
     }
     const stream = new MuxStream(this, id, parseObject(payload, 'OPEN'), this.initialWindow, this.maxWindow);
     this.streams.set(id, stream);
@@ -414,7 +414,7 @@ export class MuxSession extends EventEmitter implements StreamHost {
     if (this.isClosed) return;
     const peerCode = err instanceof TunnelError ? PEER_FAULTS[err.code as keyof typeof PEER_FAULTS] : undefined;
     if (peerCode !== undefined) {
-      this.log.warn(`mux session ended, the peer's fault: ${(err as TunnelError).message}`);
+      this.log.warn(`peer fault: ${(err as TunnelError).message}`);
       this.goAway(peerCode, (err as TunnelError).message);
       this.close(err as TunnelError);
     } else {

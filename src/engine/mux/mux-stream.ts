@@ -157,7 +157,7 @@ export class MuxStream extends Duplex {
   /** @internal A WINDOW frame arrived for this stream. */
   receiveWindow(increment: number): void {
     if (this.sendCredit + increment > MAX_CREDIT) {
-      throw new TunnelError('PROTOCOL_ERROR', `WINDOW takes stream ${this.id}'s credit over 2^31-1 bytes`);
+      throw new TunnelError('PROTOCOL_ERROR', `credit over 2^31-1 on stream ${this.id}`);
     }
     this.sendCredit += increment;
     this.host.wake(this);

@@ -141,8 +141,7 @@ export class WebSocketDuplex extends Duplex {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    const violation = this.#violation;
-    if (!this.#closeSent) this.#sendClose(violation?.closeStatus ?? CLOSE_NORMAL, false, violation?.message);
+    if (!this.#closeSent) this.#sendClose(this.#violation?.closeStatus ?? CLOSE_NORMAL, false);
     callback();
   }
 
@@ -151,7 +150,7 @@ export class WebSocketDuplex extends Duplex {
     this.#onDrain = null;
     if (error instanceof TunnelError && error.closeStatus && !this.#closeSent && this.#socket.writable) {
       // Tell the peer why, then let the socket go once that is flushed (or the timer fires).
-      this.#sendClose(error.closeStatus, true, error.message);
+      this.#sendClose(error.closeStatus, true);
     } else if (error || !this.#closeSent) {
       this.#socket.destroy();
     } else {
@@ -214,14 +213,12 @@ export class WebSocketDuplex extends Duplex {
     this.#socket.write(this.#buildFrame(opcode, [payload], payload.length));
   }
 
-  /** Sends a close frame (with `reason`, cut to 123 bytes); with `thenEnd` also ends the socket (we are the last to speak). */
-  #sendClose(code: number, thenEnd: boolean, reason = ''): void {
+  /** Sends a close frame; with `thenEnd` also ends the socket (we are the last to speak). */
+  #sendClose(code: number, thenEnd: boolean): void {
     this.#closeSent = true;
     if (this.#socket.destroyed || !this.#socket.writable) return;
-    const text = Buffer.from(reason, 'utf8').subarray(0, 123);
-    const payload = Buffer.allocUnsafe(2 + text.length);
+    const payload = Buffer.allocUnsafe(2);
     payload.writeUInt16BE(code, 0);
-    payload.set(text, 2);
     this.#sendControl(OP_CLOSE, payload);
     if (!this.#closeReceived) this.#socket.resume();
     if (thenEnd) this.#socket.end();
@@ -242,7 +239,7 @@ export class WebSocketDuplex extends Duplex {
       if (this.#pong === null && !this.#socket.writableNeedDrain) return this.#sendControl(OP_PONG, payload);
       if (this.#pong === null) this.#socket.once('drain', this.#sendPong);
       else if (++this.#pingsWaiting > this.#maxPingsWaiting) {
-        throw new TunnelError('LIMIT_EXCEEDED', `websocket: over ${this.#maxPingsWaiting} pings arrived while a pong waited: the peer is not reading`, {
+        throw new TunnelError('LIMIT_EXCEEDED', `websocket: over ${this.#maxPingsWaiting} pings while a pong waited`, {
           closeStatus: CLOSE_POLICY,
         });
       }
