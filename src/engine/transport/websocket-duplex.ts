@@ -2,8 +2,12 @@
  * A websocket connection (after the HTTP upgrade) as a byte Duplex: each write, or each batch of
  * writes Node hands to `_writev`, goes out as one binary message (batches over maxMessageBytes are
  * split between chunks, never inside one unless it alone is too big); received binary payloads
- * are pushed as they arrive, as views of the received chunks. Pings are answered, a close frame ends the stream. Text frames, oversize
- * messages and masking that does not fit the role destroy it with TunnelError('PROTOCOL_ERROR').
+ * are pushed as they arrive, as views of the received chunks, and each message end is reported
+ * (message-boundary.ts). Pings are answered (only the latest while the socket cannot take more), a
+ * close frame ends the stream. Text frames, oversize messages, masking that does not fit the role
+ * and ping floods are the peer's fault: a 'violation' listener (the mux session) gets the
+ * TunnelError and may still write before it ends the stream, whose close frame then carries the
+ * error's closeStatus; without one the stream is destroyed with it.
  */
 import { Duplex } from 'node:stream';
 import { TunnelError } from '../../errors.js';
