@@ -78,6 +78,20 @@ describe('mux bounds end the session with a typed error and a GOAWAY that says w
     expect(server.closed).toBe(false);
   });
 
+  it('holds one PING answer for a peer that floods PINGs and reads nothing', async () => {
+    const { server, b } = serverWithRawPeer({ role: 'server', highWaterMark: 1024, maxPingsWaiting: Number.MAX_SAFE_INTEGER });
+    const ping = encodeFrame(FrameType.PING, 0, 0, Buffer.alloc(8, 1));
+    const burst = Buffer.concat(Array.from({ length: 10_000 }, () => ping));
+    for (let i = 0; i < 20; i++) {
+      b.write(burst);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(server.stats().bytesIn).toBe(20 * burst.length);
+    // 200 000 answers would be 4 MB; one waits (20 bytes) plus the little the transport holds.
+    expect(server.stats().bufferedOut).toBeLessThan(64 * 1024);
+    expect(server.closed).toBe(false);
+  });
+
   it('openStream after GOAWAY throws GOAWAY; a peer GOAWAY then hang-up closes with GOAWAY; a hang-up alone with CONNECTION_LOST', async () => {
     const one = serverWithRawPeer();
     const closed = once(one.server, 'close');
