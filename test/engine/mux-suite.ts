@@ -401,8 +401,8 @@ export function runMuxSuite(name: string, makePair: MakePair): void {
       const goAway = once(client, 'goaway');
       server.goAway(ErrorCode.SHUTDOWN, 'restarting');
       expect(await goAway).toEqual([ErrorCode.SHUTDOWN, 'restarting']);
-      expect(() => server.openStream({})).toThrow(expect.objectContaining({ code: 'GOING_AWAY' }));
-      expect(() => client.openStream({})).toThrow(expect.objectContaining({ code: 'GOING_AWAY' }));
+      expect(() => server.openStream({})).toThrow(expect.objectContaining({ code: 'GOAWAY' }));
+      expect(() => client.openStream({})).toThrow(expect.objectContaining({ code: 'GOAWAY' }));
       before.end('b');
       expect((await readAll(before)).toString()).toBe('ab');
     });

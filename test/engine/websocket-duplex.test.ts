@@ -67,8 +67,8 @@ describe('WebSocketDuplex with a raw peer', () => {
     const closeFrame = rawReceives(raw, 4);
     raw.write(hex('8203 616263'));
     const [error] = await once(duplex, 'error');
-    expect(error).toMatchObject({ code: 'PROTOCOL_ERROR', message: expect.stringMatching(/not masked/) });
-    expect(await closeFrame).toBe('880203ea'); // close, 1002
+    expect(error).toMatchObject({ code: 'PROTOCOL_ERROR', closeStatus: 1002, message: expect.stringMatching(/not masked/) });
+    expect(await closeFrame).toBe('880203ea'); // close, 1002 (from the error's closeStatus)
   });
 
   it('client role: rejects a masked frame from the server', async () => {
@@ -180,5 +180,49 @@ describe('WebSocketDuplex with a raw peer', () => {
     duplex.on('data', (d: Buffer) => (received += d.length));
     await new Promise((r) => setTimeout(r, 200));
     expect(received).toBeGreaterThan(0);
+  });
+});
+
+describe('WebSocketDuplex under a ping flood from a peer that does not read', () => {
+  /** Masked ping frames, `count` of them with 125-byte payloads, in one buffer. */
+  const pings = (count: number) => {
+    const one = maskedFrame(0x89, Buffer.alloc(125, 3));
+    return Buffer.concat(Array.from({ length: count }, () => one));
+  };
+
+  it('holds one pong at a time once the socket is full, so what it buffers stays bounded', async () => {
+    const { ours, raw } = await socketPair();
+    raw.pause(); // never reads the pongs
+    const duplex = duplexOn(ours, { role: 'server', maxPingsWaiting: Number.MAX_SAFE_INTEGER });
+    duplex.resume();
+    const batch = pings(8000); // about 1 MiB
+    let most = 0;
+    for (let sent = 0; sent < 48 * 1024 * 1024; sent += batch.length) {
+      if (!raw.write(batch)) await once(raw, 'drain');
+      most = Math.max(most, ours.writableLength);
+    }
+    // Without coalescing every pong (127 bytes for 131 sent) would wait in the socket: about 46 MiB.
+    expect(ours.writableLength).toBeLessThan(256 * 1024);
+    expect(most).toBeLessThan(256 * 1024);
+    expect(duplex.destroyed).toBe(false);
+  });
+
+  it('reports the flood as a violation (LIMIT_EXCEEDED, close 1008) past maxPingsWaiting', async () => {
+    const { ours, raw } = await socketPair();
+    raw.pause();
+    const duplex = duplexOn(ours, { role: 'server', maxPingsWaiting: 10 });
+    duplex.resume();
+    const violation = once(duplex, 'violation');
+    const batch = pings(8000);
+    const flood = (async () => {
+      while (!raw.destroyed && duplex.listenerCount('violation') > 0) {
+        if (!raw.write(batch)) await Promise.race([once(raw, 'drain'), violation]);
+      }
+    })();
+    const [err] = await violation;
+    expect(err).toMatchObject({ code: 'LIMIT_EXCEEDED', closeStatus: 1008, message: expect.stringMatching(/over 10 pings while a pong waited/) });
+    duplex.removeAllListeners('violation');
+    raw.destroy();
+    await flood;
   });
 });

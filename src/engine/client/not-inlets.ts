@@ -7,8 +7,8 @@
  */
 import { TunnelError } from '../../errors.js';
 
-/** 4xx answers to the upgrade that mean "wrong place" (401 and 426 have their own codes). */
-const WRONG_PLACE = /answered (400|403|404|405|410|501) /;
+/** Answers to the upgrade that mean "wrong place" (401 and 426 have their own codes). */
+const WRONG_PLACE = [400, 403, 404, 405, 410, 501];
 /** OpenSSL's words when the peer does not speak TLS at all. */
 const NOT_TLS = /wrong version number|packet length too long|http request|unknown protocol/i;
 
@@ -17,9 +17,10 @@ export function asNotInlets(err: Error | undefined, url: string): Error | undefi
   const code = (err as TunnelError | undefined)?.code;
   const where = hostOf(url);
   if (code === 'HANDSHAKE_FAILED' && err) {
-    const status = WRONG_PLACE.exec(err.message)?.[1];
-    if (status) return new TunnelError('NOT_INLETS', `${where} is not an inlets server (it answered the tunnel upgrade with HTTP ${status}); check the URL and port`, { cause: err });
-    if (/not a websocket server/.test(err.message)) return new TunnelError('NOT_INLETS', `${where} is not an inlets server (no websocket upgrade); check the URL and port`, { cause: err });
+    const status = (err as TunnelError).httpStatus;
+    if (status && WRONG_PLACE.includes(status)) return new TunnelError('NOT_INLETS', `${where} is not an inlets server (it answered the tunnel upgrade with HTTP ${status}); check the URL and port`, { cause: err });
+    // 101 with a wrong Sec-WebSocket-Accept: something answered the upgrade without speaking websocket
+    if (status === 101) return new TunnelError('NOT_INLETS', `${where} is not an inlets server (no websocket upgrade); check the URL and port`, { cause: err });
   }
   if (code === 'TLS_HANDSHAKE_FAILED' && err && NOT_TLS.test(err.message)) {
     return new TunnelError('NOT_INLETS', `${where} does not speak TLS, so it is not an inlets server with TLS (if it is one started with --disable-tls, use ws://)`, { cause: err });

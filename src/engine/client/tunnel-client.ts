@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { TunnelError, UsageError } from '../../errors.js';
+import { TunnelError, UsageError, isFatalTunnelCode } from '../../errors.js';
 import { closedWithin } from '../closed-within.js';
 import { silentLogger, type Logger } from '../log.js';
 import { MuxSession } from '../mux/mux-session.js';
@@ -44,9 +44,6 @@ export interface Refusal {
   code: string;
   message: string;
 }
-
-/** Errors that reconnecting cannot fix. */
-const FATAL_CODES = new Set(['AUTH_FAILED', 'VERSION_UNSUPPORTED', 'TLS_PIN_MISMATCH', 'TLS_VERIFY_FAILED', 'PORTS_REFUSED', 'REPLACED', 'NOT_INLETS']);
 
 /**
  * Events: `welcome` (accepted: number[], refused: Refusal[]); `disconnected` (err?: Error), before
@@ -103,7 +100,7 @@ export class TunnelClient extends EventEmitter {
       if (signal.aborted) break;
       err = asNotInlets(err, this.#opts.url);
       const code = (err as TunnelError | undefined)?.code;
-      if (err instanceof UsageError || (code && FATAL_CODES.has(code))) {
+      if (err instanceof UsageError || (err instanceof TunnelError && isFatalTunnelCode(err.code))) {
         if (code === 'TLS_VERIFY_FAILED') err!.message += '; give the server key with --tls-pin (the server prints it at start) or its CA with --tls-ca';
         this.#abort.abort();
         this.emit('fatal', err);
@@ -160,7 +157,7 @@ export class TunnelClient extends EventEmitter {
     mux.sendControl({ type: 'hello', mode: 'tcp', ports: [...this.#opts.upstreams.keys()], version: ENGINE_VERSION });
     const closeErr = await new Promise<Error | undefined>((resolve) => mux.once('close', resolve));
     this.#mux = undefined;
-    return ended ?? closeErr ?? new TunnelError('CLOSED', 'the server closed the session');
+    return ended ?? closeErr ?? new TunnelError('SESSION_CLOSED', 'the server closed the session');
   }
 
   #serve(stream: MuxStream): void {

@@ -13,14 +13,17 @@ const QUICK_PROBES = 3;
  * timeout, and one sends the early round-trip probes.
  */
 export class Keepalive {
-  private readonly startedAt = Date.now();
-  private lastReceivedAt = this.startedAt;
-  private suspended = false;
-  private pingTimer: NodeJS.Timeout | null = null;
-  private deadlineTimer: NodeJS.Timeout | null = null;
-  private probeTimer: NodeJS.Timeout | null = null;
-  private probesLeft = [...PROBES_MS];
-  private quickProbes = QUICK_PROBES;
+  readonly #timeoutMs: number;
+  readonly #sendPing: () => void;
+  readonly #onTimeout: () => void;
+  readonly #startedAt = Date.now();
+  #lastReceivedAt = this.#startedAt;
+  #suspended = false;
+  #pingTimer: NodeJS.Timeout | null = null;
+  #deadlineTimer: NodeJS.Timeout | null = null;
+  #probeTimer: NodeJS.Timeout | null = null;
+  #probesLeft = [...PROBES_MS];
+  #quickProbes = QUICK_PROBES;
 
   /**
    * @param intervalMs time between PINGs, in ms
@@ -28,71 +31,74 @@ export class Keepalive {
    */
   constructor(
     intervalMs: number,
-    private readonly timeoutMs: number,
-    private readonly sendPing: () => void,
-    private readonly onTimeout: () => void,
+    timeoutMs: number,
+    sendPing: () => void,
+    onTimeout: () => void,
   ) {
-    this.pingTimer = setInterval(this.sendPing, intervalMs);
-    this.pingTimer.unref();
-    this.arm(timeoutMs);
-    this.nextProbe();
+    this.#timeoutMs = timeoutMs;
+    this.#sendPing = sendPing;
+    this.#onTimeout = onTimeout;
+    this.#pingTimer = setInterval(this.#sendPing, intervalMs);
+    this.#pingTimer.unref();
+    this.#arm(timeoutMs);
+    this.#nextProbe();
     this.answered();
   }
 
   /** A PING was answered: while quick probes remain, send the next one. */
   answered(): void {
-    if (this.quickProbes > 0 && this.pingTimer) {
-      this.quickProbes--;
-      this.sendPing();
+    if (this.#quickProbes > 0 && this.#pingTimer) {
+      this.#quickProbes--;
+      this.#sendPing();
     }
   }
 
-  private nextProbe(): void {
-    const at = this.probesLeft.shift();
+  #nextProbe(): void {
+    const at = this.#probesLeft.shift();
     if (at === undefined) return;
-    this.probeTimer = setTimeout(() => {
-      this.sendPing();
-      this.nextProbe();
-    }, Math.max(0, this.startedAt + at - Date.now()));
-    this.probeTimer.unref();
+    this.#probeTimer = setTimeout(() => {
+      this.#sendPing();
+      this.#nextProbe();
+    }, Math.max(0, this.#startedAt + at - Date.now()));
+    this.#probeTimer.unref();
   }
 
   /** Something arrived from the peer. Called per received chunk, so it only stores a timestamp. */
   received(): void {
-    this.lastReceivedAt = Date.now();
+    this.#lastReceivedAt = Date.now();
   }
 
   /** This side stopped reading on purpose (memory budget): silence then proves nothing. */
   suspend(): void {
-    this.suspended = true;
+    this.#suspended = true;
   }
 
   /** Reading again: the timeout counts from now. */
   resume(): void {
-    this.suspended = false;
-    this.lastReceivedAt = Date.now();
+    this.#suspended = false;
+    this.#lastReceivedAt = Date.now();
   }
 
   stop(): void {
-    if (this.pingTimer) clearInterval(this.pingTimer);
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    if (this.probeTimer) clearTimeout(this.probeTimer);
-    this.pingTimer = this.deadlineTimer = this.probeTimer = null;
+    if (this.#pingTimer) clearInterval(this.#pingTimer);
+    if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
+    if (this.#probeTimer) clearTimeout(this.#probeTimer);
+    this.#pingTimer = this.#deadlineTimer = this.#probeTimer = null;
   }
 
-  private arm(delayMs: number): void {
-    this.deadlineTimer = setTimeout(this.check, delayMs);
-    this.deadlineTimer.unref();
+  #arm(delayMs: number): void {
+    this.#deadlineTimer = setTimeout(this.#check, delayMs);
+    this.#deadlineTimer.unref();
   }
 
-  private readonly check = (): void => {
-    this.deadlineTimer = null;
-    if (this.pingTimer === null) return;
-    const silentFor = Date.now() - this.lastReceivedAt;
-    if (this.suspended) return this.arm(this.timeoutMs);
-    if (silentFor >= this.timeoutMs) {
+  readonly #check = (): void => {
+    this.#deadlineTimer = null;
+    if (this.#pingTimer === null) return;
+    const silentFor = Date.now() - this.#lastReceivedAt;
+    if (this.#suspended) return this.#arm(this.#timeoutMs);
+    if (silentFor >= this.#timeoutMs) {
       this.stop();
-      this.onTimeout();
-    } else this.arm(this.timeoutMs - silentFor);
+      this.#onTimeout();
+    } else this.#arm(this.#timeoutMs - silentFor);
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The receiving half of per-stream flow control (docs/PROTOCOL.md section 7): how much the peer may
- * still send, when to grant more, and how big the window should be.
+ * still send, when to grant more, and how big the window should be (docs/design/window-sizing.md).
  */
 
 /** Shortest span over which the hand-on rate is measured for sizing, in ms. */
@@ -11,37 +11,41 @@ const ALONE_BUFFER_MS = 4;
 export class ReceiveWindow {
   /** Current window, in bytes: the most this side means to hold received but not yet handed on. */
   size: number;
+  readonly #initial: number;
+  readonly #max: number;
   /** Total bytes the peer may have sent so far (initial window plus every grant). */
-  private limit: number;
+  #limit: number;
   /** Total bytes received. */
-  private received = 0;
+  #received = 0;
   /** Start of the current rate measurement: time in ms (monotonic clock), bytes handed on, session interleavings. */
-  private spanStartAt = NaN;
-  private spanStartBytes = 0;
-  private spanStartInterleavings = 0;
+  #spanStartAt = NaN;
+  #spanStartBytes = 0;
+  #spanStartInterleavings = 0;
 
   /**
    * @param initial window the peer starts with, in bytes (must equal the peer's idea of it)
    * @param max the window never grows beyond this, in bytes
    */
   constructor(
-    private readonly initial: number,
-    private readonly max: number,
+    initial: number,
+    max: number,
   ) {
+    this.#initial = initial;
+    this.#max = max;
     this.size = initial;
-    this.limit = initial;
+    this.#limit = initial;
   }
 
   /** Counts `length` received bytes; false when they exceed the credit granted (FLOW_CONTROL). */
   receive(length: number): boolean {
-    if (this.received + length > this.limit) return false;
-    this.received += length;
+    if (this.#received + length > this.#limit) return false;
+    this.#received += length;
     return true;
   }
 
   /** True when enough was handed on for a grant to be due (a cheap test before grant()). */
   due(handedOn: number): boolean {
-    return handedOn + this.size - this.limit >= this.size / 2;
+    return handedOn + this.size - this.#limit >= this.size / 2;
   }
 
   /**
@@ -65,29 +69,29 @@ export class ReceiveWindow {
    */
   grant(handedOn: number, nowMs: number, rttMs: number | undefined, interleavings = 0): number {
     if (!this.due(handedOn)) return 0;
-    if (Number.isNaN(this.spanStartAt)) this.startSpan(nowMs, handedOn, interleavings);
-    else if (rttMs !== undefined && nowMs - this.spanStartAt >= Math.max(2 * rttMs, MIN_SPAN_MS)) {
-      const rate = (handedOn - this.spanStartBytes) / (nowMs - this.spanStartAt); // bytes per ms
-      const alone = interleavings === this.spanStartInterleavings;
+    if (Number.isNaN(this.#spanStartAt)) this.#startSpan(nowMs, handedOn, interleavings);
+    else if (rttMs !== undefined && nowMs - this.#spanStartAt >= Math.max(2 * rttMs, MIN_SPAN_MS)) {
+      const rate = (handedOn - this.#spanStartBytes) / (nowMs - this.#spanStartAt); // bytes per ms
+      const alone = interleavings === this.#spanStartInterleavings;
       const target = Math.max(2 * rate * rttMs, alone ? rate * ALONE_BUFFER_MS : 0);
-      if (this.size < target && this.size < this.max) this.size = Math.min(this.size * 2, this.max);
-      else if (!alone && this.size > this.initial) {
-        let size = this.initial;
+      if (this.size < target && this.size < this.#max) this.size = Math.min(this.size * 2, this.#max);
+      else if (!alone && this.size > this.#initial) {
+        let size = this.#initial;
         while (size < target) size *= 2;
         this.size = Math.min(size, this.size);
       }
-      this.startSpan(nowMs, handedOn, interleavings);
+      this.#startSpan(nowMs, handedOn, interleavings);
     }
     // Credit already granted cannot be taken back: a smaller window takes effect as it is used.
-    const increment = handedOn + this.size - this.limit;
+    const increment = handedOn + this.size - this.#limit;
     if (increment < this.size / 2) return 0;
-    this.limit += increment;
+    this.#limit += increment;
     return increment;
   }
 
-  private startSpan(nowMs: number, handedOn: number, interleavings: number): void {
-    this.spanStartAt = nowMs;
-    this.spanStartBytes = handedOn;
-    this.spanStartInterleavings = interleavings;
+  #startSpan(nowMs: number, handedOn: number, interleavings: number): void {
+    this.#spanStartAt = nowMs;
+    this.#spanStartBytes = handedOn;
+    this.#spanStartInterleavings = interleavings;
   }
 }

@@ -47,7 +47,11 @@ export const ErrorCode = {
   SHUTDOWN: 7,
   KEEPALIVE_TIMEOUT: 8,
   CANCELLED: 9,
+  LIMIT_EXCEEDED: 10,
 } as const;
+
+/** Most send credit a stream may hold, in bytes (2^31 - 1, as HTTP/2); more is a protocol error. */
+export const MAX_CREDIT = 0x7fffffff;
 
 const errorNames = Object.keys(ErrorCode);
 
@@ -115,75 +119,79 @@ function protocolError(message: string): TunnelError {
  * TunnelError with code `PROTOCOL_ERROR`, after which the decoder accepts nothing more.
  */
 export class FrameDecoder {
-  private readonly header = Buffer.allocUnsafe(HEADER_SIZE);
-  private headerFill = 0;
-  private body: Buffer | null = null;
-  private bodyFill = 0;
-  private type = 0;
-  private flags = 0;
-  private streamId = 0;
-  private failed: TunnelError | null = null;
+  readonly #header = Buffer.allocUnsafe(HEADER_SIZE);
+  #headerFill = 0;
+  #body: Buffer | null = null;
+  #bodyFill = 0;
+  #type = 0;
+  #flags = 0;
+  #streamId = 0;
+  #failed: TunnelError | null = null;
 
-  constructor(private readonly onFrame: FrameHandler) {}
+  readonly #onFrame: FrameHandler;
+
+  constructor(onFrame: FrameHandler) {
+    this.#onFrame = onFrame;
+  }
 
   /** True when no partial frame is held. */
   get idle(): boolean {
-    return this.headerFill === 0 && this.body === null;
+    return this.#headerFill === 0 && this.#body === null;
   }
 
   /** Feeds bytes in; calls the handler for each frame completed. Throws on a protocol violation. */
   push(chunk: Buffer): void {
-    if (this.failed) throw this.failed;
+    if (this.#failed) throw this.#failed;
     const end = chunk.length;
     let at = 0;
     try {
       while (at < end) {
-        if (this.body !== null) {
-          const take = Math.min(this.body.length - this.bodyFill, end - at);
-          chunk.copy(this.body, this.bodyFill, at, at + take);
-          this.bodyFill += take;
+        if (this.#body !== null) {
+          const take = Math.min(this.#body.length - this.#bodyFill, end - at);
+          chunk.copy(this.#body, this.#bodyFill, at, at + take);
+          this.#bodyFill += take;
           at += take;
-          if (this.bodyFill === this.body.length) {
-            const body = this.body;
-            this.body = null;
-            this.onFrame(this.type, this.flags, this.streamId, body);
+          if (this.#bodyFill === this.#body.length) {
+            const body = this.#body;
+            this.#body = null;
+            this.#onFrame(this.#type, this.#flags, this.#streamId, body);
           }
-        } else if (this.headerFill > 0 || end - at < HEADER_SIZE) {
-          const take = Math.min(HEADER_SIZE - this.headerFill, end - at);
-          chunk.copy(this.header, this.headerFill, at, at + take);
-          this.headerFill += take;
+        } else if (this.#headerFill > 0 || end - at < HEADER_SIZE) {
+          const take = Math.min(HEADER_SIZE - this.#headerFill, end - at);
+          chunk.copy(this.#header, this.#headerFill, at, at + take);
+          this.#headerFill += take;
           at += take;
-          if (this.headerFill === HEADER_SIZE) {
-            this.headerFill = 0;
-            const length = this.readHeader(this.header, 0);
-            if (length === 0) this.onFrame(this.type, this.flags, this.streamId, Buffer.alloc(0));
+          if (this.#headerFill === HEADER_SIZE) {
+            this.#headerFill = 0;
+            const length = this.#readHeader(this.#header, 0);
+            if (length === 0) this.#onFrame(this.#type, this.#flags, this.#streamId, Buffer.alloc(0));
             else {
-              this.body = Buffer.allocUnsafe(length);
-              this.bodyFill = 0;
+              this.#body = Buffer.allocUnsafe(length);
+              this.#bodyFill = 0;
             }
           }
         } else {
           // Fast path: the header is whole in this chunk, and maybe the payload too.
-          const length = this.readHeader(chunk, at);
+          const length = this.#readHeader(chunk, at);
           at += HEADER_SIZE;
           if (end - at >= length) {
             const payload = chunk.subarray(at, at + length);
             at += length;
-            this.onFrame(this.type, this.flags, this.streamId, payload);
+            this.#onFrame(this.#type, this.#flags, this.#streamId, payload);
           } else {
-            this.body = Buffer.allocUnsafe(length);
-            this.bodyFill = 0;
+            this.#body = Buffer.allocUnsafe(length);
+            this.#bodyFill = 0;
           }
         }
       }
     } catch (err) {
-      if (err instanceof TunnelError && err.code === 'PROTOCOL_ERROR') this.failed = err;
+      if (err instanceof TunnelError && err.code === 'PROTOCOL_ERROR') this.#failed = err;
       throw err;
     }
   }
 
   /** Parses and validates a header at `at`; remembers type, flags and stream id; returns the payload length. */
-  private readHeader(buf: Buffer, at: number): number {
+  #readHeader(buf: Buffer, at: number): number {
     const type = buf[at];
     const flags = buf[at + 1];
     const streamId = buf.readUInt32BE(at + 4);
@@ -195,9 +203,9 @@ export class FrameDecoder {
       throw protocolError(onSession[type] ? `frame type ${type} must use stream 0` : `frame type ${type} must not use stream 0`);
     }
     if (length < minLength[type] || length > maxLength[type]) throw protocolError(`frame type ${type} with bad length ${length}`);
-    this.type = type;
-    this.flags = flags;
-    this.streamId = streamId;
+    this.#type = type;
+    this.#flags = flags;
+    this.#streamId = streamId;
     return length;
   }
 }

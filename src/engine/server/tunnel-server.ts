@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { TunnelError } from '../../errors.js';
 import { closedWithin } from '../closed-within.js';
 import { silentLogger, type Logger } from '../log.js';
-import { MuxSession } from '../mux/mux-session.js';
+import { MuxSession, type MuxSessionOptions } from '../mux/mux-session.js';
 import { splice } from '../mux/splice.js';
 import { ErrorCode } from '../protocol/frame-codec.js';
 import type { PortRange } from '../port-ranges.js';
@@ -37,6 +37,8 @@ export interface TunnelServerOptions {
   /** PING interval in ms (default 10000) and silence before giving up (default 30000). */
   keepaliveIntervalMs?: number;
   keepaliveTimeoutMs?: number;
+  /** Post-authentication bounds of each session (PROTOCOL.md section 13); defaults there. */
+  limits?: Pick<MuxSessionOptions, 'maxQueuedControl' | 'maxPingsWaiting' | 'maxOpenRate'>;
   logger?: Logger;
   /** Reported in `welcome` and `/status`. */
   version?: string;
@@ -154,6 +156,8 @@ export class TunnelServer {
       role: 'server',
       keepaliveIntervalMs: this.#opts.keepaliveIntervalMs,
       keepaliveTimeoutMs: this.#opts.keepaliveTimeoutMs,
+      maxOpenRate: 100, // clients open no streams in TCP mode: each OPEN is refused
+      ...this.#opts.limits,
       logger: this.#log,
     });
     const s: ClientSession = { id, remoteAddress, connectedAt: new Date(), ports: [], mux, transport, hello: false, closed: false };

@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { TunnelError, UsageError } from '../../errors.js';
+import { TunnelError, UsageError, type TunnelErrorCode } from '../../errors.js';
 
 export interface ResponseHead {
   status: number;
@@ -75,7 +75,7 @@ export function formatResponse(status: number, headers: Record<string, string>, 
 }
 
 /** Parses a status line and header lines (without the blank line that ends them). */
-export function parseResponseHead(text: string, code = 'HANDSHAKE_FAILED'): ResponseHead {
+export function parseResponseHead(text: string, code: TunnelErrorCode = 'HANDSHAKE_FAILED'): ResponseHead {
   const [first, ...lines] = text.split('\r\n');
   const match = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(first);
   if (!match) throw new TunnelError(code, `the server did not answer with HTTP (got ${JSON.stringify(first.slice(0, 60))})`);
@@ -99,7 +99,7 @@ export function parseResponseHead(text: string, code = 'HANDSHAKE_FAILED'): Resp
 function collect<T>(
   socket: Duplex,
   start: Buffer,
-  code: string,
+  code: TunnelErrorCode,
   what: string,
   max: number,
   complete: (data: Buffer) => T | undefined,
@@ -146,7 +146,7 @@ function collect<T>(
  * leaving the socket paused with no listeners of ours; rejects with TunnelError(code) if the
  * socket ends, fails or closes first.
  */
-export function readResponseHead(socket: Duplex, code = 'HANDSHAKE_FAILED'): Promise<{ head: ResponseHead; rest: Buffer }> {
+export function readResponseHead(socket: Duplex, code: TunnelErrorCode = 'HANDSHAKE_FAILED'): Promise<{ head: ResponseHead; rest: Buffer }> {
   return collect(socket, Buffer.alloc(0), code, 'response head', MAX_HEAD_BYTES, (data) => {
     const end = data.indexOf('\r\n\r\n');
     return end < 0 ? undefined : { head: parseResponseHead(data.toString('latin1', 0, end), code), rest: data.subarray(end + 4) };
@@ -161,7 +161,7 @@ export async function readResponseBody(
   socket: Duplex,
   head: ResponseHead,
   rest: Buffer,
-  code = 'HTTP_FAILED',
+  code: TunnelErrorCode = 'HTTP_FAILED',
   maxBytes = 4 * 1024 * 1024,
 ): Promise<string> {
   if (head.status < 200 || head.status === 204 || head.status === 304) return '';
@@ -203,7 +203,7 @@ export function withDeadline<T>(socket: Duplex, promise: Promise<T>, deadline: n
 }
 
 /** Decodes a chunked body; undefined while the final 0-size chunk has not arrived. */
-function decodeChunked(data: Buffer, code: string): Buffer | undefined {
+function decodeChunked(data: Buffer, code: TunnelErrorCode): Buffer | undefined {
   const parts: Buffer[] = [];
   for (let at = 0; ; ) {
     const lineEnd = data.indexOf('\r\n', at);

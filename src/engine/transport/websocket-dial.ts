@@ -59,7 +59,7 @@ export async function dialTunnel(options: DialOptions): Promise<{ duplex: WebSoc
     const { head, rest } = await withDeadline(socket, readResponseHead(socket), deadline, where, signal);
     if (head.status === 101) {
       if (head.headers['sec-websocket-accept'] !== acceptKey(key)) {
-        throw new TunnelError('HANDSHAKE_FAILED', `${where} answered 101 with a wrong Sec-WebSocket-Accept (not a websocket server?)`);
+        throw new TunnelError('HANDSHAKE_FAILED', `${where} answered 101 with a wrong Sec-WebSocket-Accept (not a websocket server?)`, { httpStatus: 101 });
       }
       const protocol = head.headers['sec-websocket-protocol'] ?? '';
       if (!protocols.includes(protocol)) {
@@ -81,7 +81,7 @@ export async function dialTunnel(options: DialOptions): Promise<{ duplex: WebSoc
         `protocol version mismatch: this client speaks ${protocols.join(', ')}, the server at ${where} speaks ${supported.join(', ') || 'something else'}`,
       );
     }
-    throw new TunnelError('HANDSHAKE_FAILED', `${where} answered ${head.status} ${head.statusText}${serverMessage ? `: ${serverMessage}` : ''}`.trim());
+    throw new TunnelError('HANDSHAKE_FAILED', `${where} answered ${head.status} ${head.statusText}${serverMessage ? `: ${serverMessage}` : ''}`.trim(), { httpStatus: head.status });
   } catch (error) {
     socket.destroy();
     throw error;

@@ -2,12 +2,19 @@
  * A websocket connection (after the HTTP upgrade) as a byte Duplex: each write, or each batch of
  * writes Node hands to `_writev`, goes out as one binary message (batches over maxMessageBytes are
  * split between chunks, never inside one unless it alone is too big); received binary payloads
- * are pushed as they arrive, as views of the received chunks. Pings are answered, a close frame ends the stream. Text frames, oversize
- * messages and masking that does not fit the role destroy it with TunnelError('PROTOCOL_ERROR').
+ * are pushed as they arrive, as views of the received chunks, and each message end is reported
+ * (message-boundary.ts). Pings are answered (only the latest while the socket cannot take more), a
+ * close frame ends the stream. Text frames, oversize messages, masking that does not fit the role
+ * and ping floods are the peer's fault: a 'violation' listener (the mux session) gets the
+ * TunnelError and may still write before it ends the stream, whose close frame then carries the
+ * error's closeStatus; without one the stream is destroyed with it.
  */
 import { Duplex } from 'node:stream';
 import { TunnelError } from '../../errors.js';
+import { messageEnds, MESSAGE_END_EVENT } from './message-boundary.js';
 import {
+  CLOSE_POLICY,
+  CLOSE_PROTOCOL_ERROR,
   FrameParser,
   OP_BINARY,
   OP_CLOSE,
@@ -33,13 +40,16 @@ export interface WebSocketDuplexOptions {
   readableHighWaterMark?: number;
   /** Writable buffer size before write() returns false, in bytes. Default 256 KiB. */
   writableHighWaterMark?: number;
+  /**
+   * While the socket cannot take a pong, only the latest ping is answered; more pings than this
+   * arriving meanwhile end the connection (LIMIT_EXCEEDED, close status 1008). Default 100.
+   */
+  maxPingsWaiting?: number;
 }
 
 type Socket = Duplex & { setNoDelay?: (noDelay?: boolean) => unknown; writableLength: number };
 
 const CLOSE_NORMAL = 1000;
-const CLOSE_PROTOCOL_ERROR = 1002;
-const CLOSE_TOO_BIG = 1009;
 const EMPTY = Buffer.alloc(0);
 /** Unmasked messages up to this size are copied behind their header and written once, in bytes. */
 const SMALL_MESSAGE = 1024;
@@ -60,6 +70,14 @@ export class WebSocketDuplex extends Duplex {
   #drainWaitBytes = 0;
   #onDrain: (() => void) | null = null;
   #closeTimer: NodeJS.Timeout | null = null;
+  readonly #maxPingsWaiting: number;
+  /** The answer to the latest ping, waiting for the socket to drain. */
+  #pong: Buffer | null = null;
+  #pingsWaiting = 0;
+  /** The last payload piece pushed (a message end is marked on it while it is buffered). */
+  #lastPushed: Buffer | null = null;
+  /** Set when the peer broke a rule: nothing more is read, and the close carries its status. */
+  #violation: TunnelError | null = null;
 
   constructor(socket: Duplex, options: WebSocketDuplexOptions) {
     super({
@@ -71,13 +89,20 @@ export class WebSocketDuplex extends Duplex {
     this.#role = options.role;
     this.#maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+    this.#maxPingsWaiting = options.maxPingsWaiting ?? 100;
     this.#parser = new FrameParser(
       {
         onData: (payload) => {
+          this.#lastPushed = payload;
           // Once our close is out, keep reading regardless of the reader: the peer's close answer must get through.
           if (!this.#closeReceived && !this.push(payload) && !this.#closeSent) this.#socket.pause();
         },
         onControl: (opcode, payload) => this.#onControl(opcode, payload),
+        onMessageEnd: () => {
+          // See message-boundary.ts: the end travels with the last buffered chunk, or is news now.
+          if (this.readableLength === 0) this.emit(MESSAGE_END_EVENT);
+          else if (this.#lastPushed) messageEnds.add(this.#lastPushed);
+        },
       },
       { role: this.#role, maxMessageBytes: this.#maxMessageBytes },
     );
@@ -120,16 +145,16 @@ export class WebSocketDuplex extends Duplex {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    if (!this.#closeSent) this.#sendClose(CLOSE_NORMAL, false);
+    if (!this.#closeSent) this.#sendClose(this.#violation?.closeStatus ?? CLOSE_NORMAL, false);
     callback();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (this.#onDrain) this.#socket.removeListener('drain', this.#onDrain);
     this.#onDrain = null;
-    if (error instanceof TunnelError && error.code === 'PROTOCOL_ERROR' && !this.#closeSent && this.#socket.writable) {
+    if (error instanceof TunnelError && error.closeStatus && !this.#closeSent && this.#socket.writable) {
       // Tell the peer why, then let the socket go once that is flushed (or the timer fires).
-      this.#sendClose(/more than \d+ bytes/.test(error.message) ? CLOSE_TOO_BIG : CLOSE_PROTOCOL_ERROR, true);
+      this.#sendClose(error.closeStatus, true);
     } else if (error || !this.#closeSent) {
       this.#socket.destroy();
     } else {
@@ -213,11 +238,20 @@ export class WebSocketDuplex extends Duplex {
 
   #onControl(opcode: number, payload: Buffer): void {
     if (opcode === OP_PING) {
-      if (!this.#closeSent) this.#sendControl(OP_PONG, payload);
+      if (this.#closeSent) return;
+      // A peer that does not read gets one answer, to its latest ping, once the socket drains.
+      if (this.#pong === null && !this.#socket.writableNeedDrain) return this.#sendControl(OP_PONG, payload);
+      if (this.#pong === null) this.#socket.once('drain', this.#sendPong);
+      else if (++this.#pingsWaiting > this.#maxPingsWaiting) {
+        throw new TunnelError('LIMIT_EXCEEDED', `websocket: over ${this.#maxPingsWaiting} pings while a pong waited`, {
+          closeStatus: CLOSE_POLICY,
+        });
+      }
+      this.#pong = Buffer.from(payload);
     } else if (opcode === OP_PONG) {
       this.emit('pong', payload);
     } else if (opcode === OP_CLOSE) {
-      if (payload.length === 1) throw new TunnelError('PROTOCOL_ERROR', 'websocket: close frame with a 1-byte payload');
+      if (payload.length === 1) throw new TunnelError('PROTOCOL_ERROR', 'websocket: close frame with a 1-byte payload', { closeStatus: CLOSE_PROTOCOL_ERROR });
       this.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
       this.closeReason = payload.length > 2 ? payload.toString('utf8', 2) : '';
       this.#closeReceived = true;
@@ -234,14 +268,34 @@ export class WebSocketDuplex extends Duplex {
     }
   }
 
+  readonly #sendPong = (): void => {
+    const pong = this.#pong;
+    this.#pong = null;
+    this.#pingsWaiting = 0;
+    if (pong && !this.#closeSent && this.#socket.writable) this.#sendControl(OP_PONG, pong);
+  };
+
   readonly #onSocketData = (chunk: Buffer): void => {
-    if (this.#closeReceived || this.destroyed) return;
+    if (this.#closeReceived || this.#violation || this.destroyed) return;
     try {
       this.#parser.push(chunk);
     } catch (error) {
-      this.destroy(error as Error);
+      this.#peerBrokeRules(error as TunnelError);
     }
   };
+
+  /**
+   * The peer broke a rule. A listener for 'violation' (the mux session) may still write (say, a
+   * GOAWAY with the reason) and then end this stream, whose close frame carries the error's status;
+   * with no listener the connection is closed at once.
+   */
+  #peerBrokeRules(error: TunnelError): void {
+    this.#parser.stop();
+    if (!(error instanceof TunnelError) || this.listenerCount('violation') === 0) return void this.destroy(error);
+    this.#violation = error;
+    this.#socket.resume(); // read and drop what still comes, so the peer's writes do not stall the close
+    this.emit('violation', error);
+  }
 
   readonly #onSocketEnd = (): void => {
     // After our close, a peer that just hangs up has still finished; before it, the link was lost.

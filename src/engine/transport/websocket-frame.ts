@@ -121,6 +121,8 @@ export interface FrameSink {
   onData(payload: Buffer): void;
   /** A whole control frame (close, ping, pong), unmasked. */
   onControl(opcode: number, payload: Buffer): void;
+  /** The data message in progress ended (after its last onData). */
+  onMessageEnd?(): void;
 }
 
 export interface FrameParserOptions {
@@ -130,7 +132,13 @@ export interface FrameParserOptions {
   maxMessageBytes: number;
 }
 
-const protocolError = (message: string) => new TunnelError('PROTOCOL_ERROR', `websocket: ${message}`);
+/** Websocket close statuses (RFC 6455 §7.4.1) carried by the errors that end a connection. */
+export const CLOSE_PROTOCOL_ERROR = 1002;
+export const CLOSE_POLICY = 1008;
+export const CLOSE_TOO_BIG = 1009;
+
+const protocolError = (message: string, closeStatus = CLOSE_PROTOCOL_ERROR) =>
+  new TunnelError('PROTOCOL_ERROR', `websocket: ${message}`, { closeStatus });
 
 /**
  * Streaming frame parser. Feed it received chunks in order with `push()`; it throws
@@ -236,7 +244,7 @@ export class FrameParser {
       const high = h.readUInt32BE(2);
       if (high & 0x80000000) throw protocolError('64-bit length with the top bit set');
       // Anything over 2^21 already exceeds any sane message limit; avoid precision games.
-      if (high > 0x1fffff) throw protocolError(`message over ${this.#options.maxMessageBytes} bytes`);
+      if (high > 0x1fffff) throw protocolError(`message over ${this.#options.maxMessageBytes} bytes`, CLOSE_TOO_BIG);
       length = high * 0x100000000 + h.readUInt32BE(6);
       at = 10;
     }
@@ -247,7 +255,7 @@ export class FrameParser {
     if (this.#opcode < 0x8) {
       const total = (this.#messageBytes < 0 ? 0 : this.#messageBytes) + length;
       if (total > this.#options.maxMessageBytes) {
-        throw protocolError(`message of more than ${this.#options.maxMessageBytes} bytes`);
+        throw protocolError(`message of more than ${this.#options.maxMessageBytes} bytes`, CLOSE_TOO_BIG);
       }
       this.#messageBytes = total;
     }
@@ -265,6 +273,7 @@ export class FrameParser {
       this.#sink.onControl(opcode, parts.length === 1 ? parts[0] : Buffer.concat(parts));
     } else if (fin) {
       this.#messageBytes = -1;
+      this.#sink.onMessageEnd?.();
     }
   }
 }
