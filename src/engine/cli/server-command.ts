@@ -7,28 +7,26 @@ import { parsePortRanges } from '../port-ranges.js';
 import { TunnelServer } from '../server/tunnel-server.js';
 import { loadOrCreateIdentity } from '../tls/identity-store.js';
 import { pinOf } from '../tls/pin.js';
+import { FLAG_HELP } from './flag-help.js';
 import type { Command } from './program.js';
 import { LOG_FLAG, TOKEN_FLAGS, helpText, loggerFrom, parseFlags, readFlagFile, tokenFrom } from './shared-flags.js';
 import { systemdUnit } from './systemd-unit.js';
 
 const FLAGS = {
-  'control-addr': ['ADDR', 'control plane address (default 0.0.0.0)'],
-  'control-port': ['PORT', 'control plane port (default 8123)'],
-  'data-addr': ['ADDR', 'address the public ports bind to (default 0.0.0.0)'],
+  'control-addr': ['ADDR'],
+  'control-port': ['PORT'],
+  'data-addr': ['ADDR'],
   ...TOKEN_FLAGS,
-  'tls-cert': ['FILE', 'serve this certificate (with --tls-key) instead of the generated one'],
-  'tls-key': ['FILE', "the certificate's private key"],
-  'disable-tls': ['', 'plain HTTP on the control port, behind a TLS-terminating proxy'],
-  'allow-ports': ['LIST', 'ports clients may open, e.g. 1024-65535,80,443 (default all)'],
-  keepalive: ['SECONDS', 'ping interval (default 10; a peer silent 3 intervals is dropped)'],
+  'tls-cert': ['FILE'],
+  'tls-key': ['FILE'],
+  'disable-tls': [''],
+  'allow-ports': ['LIST'],
+  keepalive: ['SECONDS'],
   ...LOG_FLAG,
 } as const;
 
 /** The flags of the extras (see ServerExtras). */
-const EXTRA_FLAGS = {
-  'state-dir': ['DIR', 'keeps the generated key and certificate (default $INLETS_STATE_DIR,\n/var/lib/inlets as root, else ~/.local/state/inlets)'],
-  generate: ['systemd', 'print a systemd unit for these flags and exit'],
-} as const;
+const EXTRA_FLAGS = { 'state-dir': ['DIR'], generate: ['systemd'] } as const;
 
 const SUMMARY = 'Accepts tunnel clients on the control port and opens the public ports they advertise.';
 
@@ -39,6 +37,8 @@ const SUMMARY = 'Accepts tunnel clients on the control port and opens the public
 export interface ServerExtras {
   /** Their flags: `--state-dir` and `--generate`. */
   flags: typeof EXTRA_FLAGS;
+  /** What the flags do, for --help (FLAG_HELP). */
+  help: Record<string, string>;
   /** The TLS identity when neither --tls-cert nor --disable-tls is given: made once, kept in `stateDir`. */
   identity(stateDir: string | undefined, log: Logger): Promise<{ certPem: string; keyPem: string }>;
   /** `--generate systemd`. */
@@ -65,7 +65,7 @@ export function serverCommandWith(extras?: ServerExtras): Command {
   const flags = { ...FLAGS, ...extras?.flags } as typeof FLAGS & Partial<typeof EXTRA_FLAGS>;
   return async (args, stopRequested) => {
     const v = parseFlags(args, flags);
-    if (v.help) return void process.stdout.write(helpText('tcp server [flags]', extras ? SUMMARY : `${SUMMARY}\nT${LEAN.slice(1)}.`, flags));
+    if (v.help) return void process.stdout.write(extras ? helpText('tcp server [flags]', SUMMARY, flags, extras.help) : helpText('tcp server [flags]', `${SUMMARY}\nT${LEAN.slice(1)}.`, flags));
     const port = Number(v['control-port'] ?? 8123);
     if (!/^\d+$/.test(v['control-port'] ?? '1') || port > 65535) throw new UsageError(`--control-port: "${v['control-port']}" is not a port`);
     const keepalive = secondsFlag(v.keepalive, 'keepalive');
@@ -105,11 +105,13 @@ export function serverCommandWith(extras?: ServerExtras): Command {
 }
 
 /** Why the exit node's build asks for more. */
-const LEAN = "this is the exit node's build of inlets: it needs --tls-cert and --tls-key (or --disable-tls), and has no --state-dir or --generate";
+const LEAN =
+  "this is the exit node's build of inlets: it needs --tls-cert and --tls-key (or --disable-tls), has no --state-dir or --generate, and leaves what the flags do to the full inlets's --help";
 
 /** The full `inlets tcp server`. */
 export const serverCommand: Command = /* @__PURE__ */ serverCommandWith({
   flags: EXTRA_FLAGS,
+  help: FLAG_HELP,
   async identity(stateDir = defaultStateDir(), log) {
     const id = await loadOrCreateIdentity(stateDir);
     if (id.created) log.info(`generated a TLS key and self-signed certificate in ${stateDir}`);
@@ -119,4 +121,4 @@ export const serverCommand: Command = /* @__PURE__ */ serverCommandWith({
 });
 
 /** Its help text. */
-export const SERVER_HELP = /* @__PURE__ */ helpText('tcp server [flags]', SUMMARY, /* @__PURE__ */ Object.assign({}, FLAGS, EXTRA_FLAGS));
+export const SERVER_HELP = /* @__PURE__ */ helpText('tcp server [flags]', SUMMARY, /* @__PURE__ */ Object.assign({}, FLAGS, EXTRA_FLAGS), FLAG_HELP);
