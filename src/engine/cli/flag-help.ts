@@ -17,6 +17,7 @@ export const FLAG_HELP: Record<string, string> = {
   'tls-cert': 'serve this certificate (with --tls-key) instead of the generated one',
   'tls-key': "the certificate's private key",
   'disable-tls': 'plain HTTP on the control port, behind a TLS-terminating proxy',
+  'tls-san': 'a DNS name or IP the generated certificate is valid for\n(repeatable), so clients can verify it by name',
   'state-dir': 'keeps the generated key and certificate (default $INLETS_STATE_DIR,\n/var/lib/inlets as root, else ~/.local/state/inlets)',
   'allow-ports': 'ports clients may open, e.g. 1024-65535,80,443 (default all)',
   keepalive: 'ping interval (default 10; a peer silent 3 intervals is dropped)',

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { parsePortRanges } from '../port-ranges.js';
 import { TunnelServer } from '../server/tunnel-server.js';
 import { loadOrCreateIdentity } from '../tls/identity-store.js';
+import { subjectAltNames } from '../tls/self-signed.js';
 import { pinOf } from '../tls/pin.js';
 import { FLAG_HELP } from './flag-help.js';
 import type { Command } from './program.js';
@@ -26,21 +27,26 @@ const FLAGS = {
 } as const;
 
 /** The flags of the extras (see ServerExtras). */
-const EXTRA_FLAGS = { 'state-dir': ['DIR'], generate: ['systemd'] } as const;
+const EXTRA_FLAGS = { 'state-dir': ['DIR'], 'tls-san': ['NAME', '*'], generate: ['systemd'] } as const;
 
 const SUMMARY = 'Accepts tunnel clients on the control port and opens the public ports they advertise.';
 
 /**
- * What only the full program carries. The exit node's build (dist/inlets-server.mjs) leaves all
+ * What only the full program carries. The exit node's build (dist/inlets-server-tcp.mjs) leaves all
  * of it out: inletsctl gives it its key and certificate (so the client can pin them) and its unit.
  */
 export interface ServerExtras {
-  /** Their flags: `--state-dir` and `--generate`. */
+  /** Their flags: `--state-dir`, `--tls-san` and `--generate`. */
   flags: typeof EXTRA_FLAGS;
+  /** Usage checks of their flags against the others (UsageError). */
+  check(values: { 'tls-san'?: string[]; 'tls-cert'?: string; 'disable-tls'?: boolean }): void;
   /** What the flags do, for --help (FLAG_HELP). */
   help: Record<string, string>;
-  /** The TLS identity when neither --tls-cert nor --disable-tls is given: made once, kept in `stateDir`. */
-  identity(stateDir: string | undefined, log: Logger): Promise<{ certPem: string; keyPem: string }>;
+  /**
+   * The TLS identity when neither --tls-cert nor --disable-tls is given: made once, kept in
+   * `stateDir`; its certificate names `sans` (--tls-san: DNS names and IPs).
+   */
+  identity(stateDir: string | undefined, sans: string[], log: Logger): Promise<{ certPem: string; keyPem: string }>;
   /** `--generate systemd`. */
   systemdUnit: typeof systemdUnit;
 }
@@ -62,7 +68,7 @@ export function secondsFlag(text: string | undefined, flag: string): number | un
 
 /** `inlets tcp server`, with `extras` (`serverCommand`) or without (the exit node's build). */
 export function serverCommandWith(extras?: ServerExtras): Command {
-  const flags = { ...FLAGS, ...extras?.flags } as typeof FLAGS & Partial<typeof EXTRA_FLAGS>;
+  const flags = { ...FLAGS, ...extras?.flags } as typeof FLAGS & typeof EXTRA_FLAGS;
   return async (args, stopRequested) => {
     const v = parseFlags(args, flags);
     if (v.help) return void process.stdout.write(extras ? helpText('tcp server [flags]', SUMMARY, flags, extras.help) : helpText('tcp server [flags]', `${SUMMARY}\nT${LEAN.slice(1)}.`, flags));
@@ -74,6 +80,7 @@ export function serverCommandWith(extras?: ServerExtras): Command {
     const key = v['tls-key'];
     if (v['disable-tls'] && (cert || key)) throw new UsageError('--disable-tls and --tls-cert/--tls-key exclude each other');
     if (!cert !== !key) throw new UsageError('--tls-cert and --tls-key go together');
+    extras?.check(v);
     const log = loggerFrom(v);
     if (v.generate !== undefined) return void process.stdout.write(extras!.systemdUnit(v.generate, { role: 'server', values: v }));
     const token = await tokenFrom(v, log);
@@ -82,7 +89,7 @@ export function serverCommandWith(extras?: ServerExtras): Command {
       tls = { certPem: await readFlagFile('tls-cert', cert), keyPem: await readFlagFile('tls-key', key) };
     } else if (!v['disable-tls']) {
       if (!extras) throw new UsageError(LEAN);
-      tls = await extras.identity(v['state-dir'], log);
+      tls = await extras.identity(v['state-dir'], v['tls-san'] ?? [], log);
     }
     const server = new TunnelServer({
       token,
@@ -112,9 +119,12 @@ const LEAN =
 export const serverCommand: Command = /* @__PURE__ */ serverCommandWith({
   flags: EXTRA_FLAGS,
   help: FLAG_HELP,
-  async identity(stateDir = defaultStateDir(), log) {
-    const id = await loadOrCreateIdentity(stateDir);
-    if (id.created) log.info(`generated a TLS key and self-signed certificate in ${stateDir}`);
+  check(v) {
+    if (v['tls-san'] && (v['tls-cert'] || v['disable-tls'])) throw new UsageError('--tls-san names go into the generated certificate: not with --tls-cert or --disable-tls');
+  },
+  async identity(stateDir = defaultStateDir(), sans, log) {
+    const id = await loadOrCreateIdentity(stateDir, subjectAltNames(sans));
+    if (id.created) log.info(`wrote a self-signed TLS certificate${sans.length ? ` for ${sans.join(', ')}` : ''} in ${stateDir}`);
     return id;
   },
   systemdUnit,
