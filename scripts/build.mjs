@@ -1,14 +1,19 @@
-// Builds the two programs:
+// Builds the programs:
 // - dist/inlets.mjs: the standalone tunnel engine, one minified file with no dependencies, for
-//   Node 18+ (what `inletsctl download` installs), and dist/inlets-server.mjs, the same engine with
-//   only `inlets tcp server`, which inletsctl embeds in cloud-init user-data (EC2 allows 16 KiB),
-//   so the sizes of both are reported every time.
+//   Node 18+ (what `inletsctl download` installs).
+// - dist/inlets-server-<mode>.mjs: one exit-node server per tunnel mode (SERVER_BUNDLES; only tcp
+//   today, an http entry joins it later), which inletsctl embeds in cloud-init user-data. EC2 takes
+//   16,384 bytes of user-data; its size and margin are printed.
+// Both engines are minified twice (esbuild, then uglify-js: about 500 bytes less after compression on
+// the tcp server), so the engine's end-to-end tests, which run dist/inlets.mjs, test what uglify-js
+// made too; each bundle must start and answer before the build succeeds.
 // - dist/inletsctl/: the inletsctl CLI, split so that each command and provider loads on demand and
 //   dependencies stay in node_modules (loaded lazily, keeping `inletsctl --help` fast).
 import { build } from 'esbuild';
-import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
-import { readFileSync, rmSync, chmodSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import uglify from 'uglify-js';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,30 +21,58 @@ const quiet = process.argv.includes('--quiet');
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 const define = { __INLETS_VERSION__: JSON.stringify(version) };
 
-rmSync(join(root, 'dist'), { recursive: true, force: true });
+/**
+ * The exit node's server per mode: entry under src/engine/cli/ → dist/inlets-server-<mode>.mjs
+ * (src/core/engine-bundle.ts reads it by mode). Each carries only its mode's server: no client,
+ * no status command, no flag descriptions (src/engine/cli/flag-help.ts), no --generate.
+ */
+const SERVER_BUNDLES = { tcp: 'inlets-server-main.ts' };
 
-// The engine, twice from the same sources: the full program, and the exit node's server-only
-// build that the user-data embeds. Class internals are ES #private fields (minified by esbuild);
-// no property mangling, so Node's stream internals (_read, _write, ...) stay untouched.
-const ENGINES = { 'inlets.mjs': 'inlets-main.ts', 'inlets-server.mjs': 'inlets-server-main.ts' };
-for (const [out, entry] of Object.entries(ENGINES)) {
-  await build({
-    entryPoints: [join(root, 'src/engine/cli', entry)],
-    outfile: join(root, 'dist', out),
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node18',
-    format: 'esm',
-    legalComments: 'none',
-    charset: 'utf8',
-    banner: { js: '#!/usr/bin/env node' },
-    // On the exit node this runs from a data: URL (templates/inlets-loader.mjs): name it in stack traces.
-    footer: out === 'inlets-server.mjs' ? { js: '//# sourceURL=inlets-server.mjs' } : undefined,
-    define,
-    logLevel: 'warning',
-  });
-  chmodSync(join(root, 'dist', out), 0o755);
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+mkdirSync(join(root, 'dist'));
+
+// Class internals are ES #private fields (minified by esbuild); no property mangling, so Node's
+// stream internals (_read, _write, ...) and the JSON of control messages stay untouched. Target
+// node18: Debian 12 images (DigitalOcean, Hetzner, GCE, Azure defaults) run Node 18.
+const engineOptions = {
+  bundle: true,
+  minify: true,
+  treeShaking: true,
+  platform: 'node',
+  target: 'node18',
+  format: 'esm',
+  legalComments: 'none',
+  charset: 'utf8',
+  define,
+  logLevel: 'warning',
+};
+const engines = [{ out: 'inlets.mjs', entry: 'inlets-main.ts' }];
+for (const [mode, entry] of Object.entries(SERVER_BUNDLES)) engines.push({ out: `inlets-server-${mode}.mjs`, entry, server: true });
+
+for (const { out, entry, server } of engines) {
+  const file = join(root, 'dist', out);
+  const result = await build({ ...engineOptions, entryPoints: [join(root, 'src/engine/cli', entry)], write: false, outfile: file });
+  let code = result.outputFiles[0].text;
+  code = squeeze(code, out);
+  // On the exit node the server runs from a data: URL (templates/inlets-loader.mjs): name it in stack traces.
+  const footer = server ? '//# sourceURL=inlets-server.mjs\n' : '';
+  writeFileSync(file, `#!/usr/bin/env node\n${code.replace(/^#!.*\n/, '')}${code.endsWith('\n') ? '' : '\n'}${footer}`);
+  chmodSync(file, 0o755);
+  selfCheck(file);
+}
+
+/** uglify-js over esbuild's output: it folds what esbuild leaves (passes=2, top-level names). */
+function squeeze(code, name) {
+  const r = uglify.minify(code, { module: true, compress: { passes: 2, toplevel: true }, mangle: { toplevel: true }, output: { comments: false } });
+  if (r.error) throw new Error(`uglify-js on ${name}: ${r.error.message}`);
+  return r.code;
+}
+
+/** The second minifier is trusted only as far as the bundle still starts and answers. */
+function selfCheck(file) {
+  const out = execFileSync(process.execPath, [file, 'version'], { encoding: 'utf8', timeout: 10_000 });
+  if (out.trim() !== `inlets ${version}`) throw new Error(`${file} version printed ${JSON.stringify(out)}`);
+  execFileSync(process.execPath, [file, 'tcp', 'server', '--help'], { encoding: 'utf8', timeout: 10_000 });
 }
 
 // yargs is bundled into the entry (loading it as ~40 separate files costs ~25 ms of `inletsctl --help`),
@@ -68,11 +101,15 @@ await build({
 });
 
 if (!quiet) {
-  // The exit node gets inlets-server.mjs brotli'd (templates/exit-node.json); the whole TCP-mode
-  // user-data must stay within 16384 bytes (npx vitest run test/templates/size.test.ts).
-  for (const out of Object.keys(ENGINES)) {
-    const engine = readFileSync(join(root, 'dist', out));
-    const br = brotliCompressSync(engine, { params: { [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY } }).length;
-    console.log(`dist/${out}: ${engine.length} bytes, ${gzipSync(engine, { level: 9 }).length} gzip -9, ${br} brotli`);
+  for (const { out } of engines) {
+    const bytes = readFileSync(join(root, 'dist', out)).length;
+    console.log(`dist/${out}: ${bytes} bytes`);
   }
+  // Each mode's whole user-data against each provider's limit (src/core/user-data/size-report.ts,
+  // the same figures test/templates/size.test.ts holds to); run from .tmp/ so it finds package.json.
+  const report = join(root, '.tmp', 'size-report.mjs');
+  await build({ entryPoints: [join(root, 'src/core/user-data/size-report.ts')], outfile: report, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
+  const { userDataBudget, formatBudget } = await import(pathToFileURL(report).href);
+  console.log(formatBudget(userDataBudget()));
+  rmSync(report, { force: true });
 }

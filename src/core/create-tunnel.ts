@@ -10,8 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CodedError, ProviderError, UsageError, type ProviderErrorCode } from '../errors.js';
-import { generateSelfSigned } from '../engine/tls/self-signed.js';
 import { checkUserDataSize, renderUserData } from './user-data/render.js';
+import { tunnelTls } from './tunnel-tls.js';
 import { deleteCommandFor } from './connection-info.js';
 import { deleteHost } from './delete-tunnel.js';
 import { cannotHaveReachedCloud } from './reachability.js';
@@ -51,7 +51,7 @@ export interface TunnelPlan {
 export function planTunnel(input: PlanInput): TunnelPlan {
   const token = input.token ?? randomBytes(32).toString('hex');
   const tunnelId = newTunnelId();
-  const tls = generateSelfSigned({ commonName: input.name });
+  const tls = tunnelTls({ name: input.name, tunnelId });
   const { format, binary, limitBytes } = input.description.userData;
   const userData = renderUserData({ mode: 'tcp', token, tls: { certPem: tls.certPem, keyPem: tls.keyPem }, controlPort: input.controlPort, format, binary, expiresAt: input.expiresAt });
   checkUserDataSize(userData, limitBytes, input.description.name);

@@ -1,6 +1,7 @@
 /**
- * The engine that exit nodes run: `dist/inlets-server.mjs`, the server-only build of the
- * standalone engine (the full `dist/inlets.mjs` is what `inletsctl download` installs). Found
+ * The engine that exit nodes run: `dist/inlets-server-<mode>.mjs`, one server-only build of the
+ * standalone engine per tunnel mode (the full `dist/inlets.mjs` is what `inletsctl download`
+ * installs; scripts/build.mjs makes both). Found
  * relative to this package's root, so it works from `src/` (tests, tsx), from the built
  * `dist/inletsctl/` chunks and from an npm install alike.
  */
@@ -9,17 +10,20 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readPackageInfo } from './download/package-info.js';
 
-/** The exit node's engine inside the package: `inlets tcp server` only, to fit the user-data. */
-export const SERVER_ENGINE_IN_PACKAGE = 'dist/inlets-server.mjs';
+/** A mode with a server bundle of its own (scripts/build.mjs SERVER_BUNDLES). */
+export type ServerMode = 'tcp';
+
+/** Each mode's exit-node engine inside the package: that mode's server only, to fit the user-data. */
+export const SERVER_BUNDLES: Record<ServerMode, string> = { tcp: 'dist/inlets-server-tcp.mjs' };
 
 /** The directory holding this package's package.json (and templates/, dist/). */
 export function packageRoot(): string {
   return readPackageInfo().root;
 }
 
-/** Absolute path of the exit node's engine bundle inside this package. */
-export function engineBundlePath(): string {
-  return join(packageRoot(), SERVER_ENGINE_IN_PACKAGE);
+/** Absolute path of `mode`'s exit-node engine bundle inside this package. */
+export function engineBundlePath(mode: ServerMode = 'tcp'): string {
+  return join(packageRoot(), SERVER_BUNDLES[mode]);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ServerMetrics } from '../../src/engine/server/metrics.js';
@@ -17,7 +18,37 @@ describe('Prometheus metrics text', () => {
     expect(text).toContain('\ninlets_reconnects_total 2\n');
     expect(text.endsWith('\n')).toBe(true);
     // every sample line is `name{labels} value`
-    for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^[a-z_]+(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\})? \d+$/);
+    for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^[a-z_]+(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\})? \d+(\.\d+)?(e-\d+)?$/);
+  });
+
+  it('adds the standard process metrics with this process\'s values', () => {
+    const text = new ServerMetrics().render(0);
+    const value = (name: string) => {
+      expect(text).toMatch(new RegExp(`^# TYPE ${name} (gauge|counter)$`, 'm'));
+      const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+      expect(m, name).not.toBeNull();
+      return Number(m![1]);
+    };
+    expect(value('process_resident_memory_bytes')).toBeGreaterThan(1024 * 1024);
+    expect(value('process_cpu_seconds_total')).toBeGreaterThan(0);
+    const start = value('process_start_time_seconds');
+    expect(start).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(start).toBeGreaterThan(Date.now() / 1000 - process.uptime() - 5);
+    // stdin, stdout, stderr at least; and about what /proc shows (other threads may open some meanwhile)
+    expect(value('process_open_fds')).toBeGreaterThanOrEqual(3);
+    expect(Math.abs(value('process_open_fds') - (readdirSync('/proc/self/fd').length - 1))).toBeLessThan(20);
+    expect(value('nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('the event-loop lag gauge shows a loop that was blocked', async () => {
+    const m = new ServerMetrics();
+    await new Promise((r) => setTimeout(r, 600)); // the sampler has ticked at least once
+    const until = Date.now() + 800;
+    while (Date.now() < until); // block the loop past a 500 ms tick
+    await new Promise((r) => setTimeout(r, 50)); // the late tick runs first
+    const lag = Number(/^nodejs_eventloop_lag_seconds (\S+)$/m.exec(m.render(0))![1]);
+    // The tick due during the block fired at least 300 ms late (at most 500 of the 800 ms were due).
+    expect(lag).toBeGreaterThanOrEqual(0.3);
   });
 
   it('counts open connections and bytes per port from live sockets', async () => {

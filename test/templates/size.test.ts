@@ -1,26 +1,47 @@
 /**
- * The TCP-mode user-data with the real engine bundle (dist/inlets.mjs, from `npm run build`), a
- * real TLS pair and a 256-bit token fits EC2's 16 KiB limit when gzip'd (the raw bytes count),
- * and every provider's own limit in the format and encoding it asks for.
+ * The user-data with the real engine bundle (dist/inlets-server-<mode>.mjs, from `npm run build`),
+ * a real TLS pair and a 256-bit token fits every provider's limit, in every mode: EC2's 16 KiB
+ * when gzip'd (the raw bytes count) is the tightest.
  */
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateSelfSigned } from '../../src/engine/tls/self-signed.js';
-import { readEngineBundle } from '../../src/core/engine-bundle.js';
+import { engineBundlePath, readEngineBundle, SERVER_BUNDLES } from '../../src/core/engine-bundle.js';
 import { checkUserDataSize, parseUserData, renderUserData } from '../../src/core/user-data/render.js';
+import { formatBudget, userDataBudget } from '../../src/core/user-data/size-report.js';
 import { localProvider } from '../../providers/local/index.js';
 import { providers } from '../../providers/index.js';
 
 const EC2_LIMIT = 16 * 1024;
 
 describe('user-data size', () => {
-  it('TCP mode with the real engine fits 16 KiB when binary (gzip), in both formats', () => {
+  it('every mode fits every provider at its largest (long name, SAN, --ttl), as npm run build reports', () => {
+    const rows = userDataBudget();
+    console.log(formatBudget(rows));
+    expect(new Set(rows.map((r) => r.mode))).toEqual(new Set(Object.keys(SERVER_BUNDLES)));
+    const over = rows.filter((r) => r.margin < 0).map((r) => `${r.mode} at ${r.provider}: ${-r.margin} bytes over ${r.limitBytes}`);
+    expect(over).toEqual([]);
+    expect(rows.find((r) => r.provider === 'ec2')).toMatchObject({ limitBytes: EC2_LIMIT, format: 'cloud-config', binary: true });
+  });
+
+  it('a bundle one margin larger does not fit: the check can fail', () => {
+    const [tightest] = userDataBudget();
+    const bundle = readEngineBundle(engineBundlePath(tightest.mode));
+    // Random bytes do not compress: a margin's worth of them push it over the limit (256 more, for
+    // the ~70 bytes this shorter name, no SAN and no --ttl leave out of the worst case).
+    const padded = Buffer.concat([bundle, randomBytes(tightest.margin + 256)]);
+    const tls = generateSelfSigned({ commonName: 'inlets-size-check' });
+    const ud = renderUserData({ mode: tightest.mode, token: 'ab'.repeat(32), tls, controlPort: 8123, format: 'cloud-config', binary: true, engineBundle: padded });
+    expect(() => checkUserDataSize(ud, tightest.limitBytes, tightest.provider)).toThrow(/over .*'s limit of/);
+  });
+
+  it('TCP mode fits 16 KiB when binary (gzip) in the script format too', () => {
     const tls = generateSelfSigned({ commonName: 'inlets-size-check', ips: ['203.0.113.10'] });
-    const token = 'ab'.repeat(32);
     const bundle = readEngineBundle();
     const sizes: Record<string, number> = {};
     for (const format of ['cloud-config', 'script'] as const) {
       for (const binary of [true, false]) {
-        const ud = renderUserData({ mode: 'tcp', token, tls, controlPort: 8123, format, binary, engineBundle: bundle });
+        const ud = renderUserData({ mode: 'tcp', token: 'ab'.repeat(32), tls, controlPort: 8123, format, binary, engineBundle: bundle });
         sizes[`${format}${binary ? ' gzip' : ''}`] = ud.length;
       }
     }

@@ -4,7 +4,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { CodedError, UsageError } from '../../errors.js';
-import { readEngineBundle } from '../engine-bundle.js';
+import { engineBundlePath, readEngineBundle } from '../engine-bundle.js';
 import { readBootScript, SCRIPT_HEADER, writeBootScript } from './boot-script.js';
 import { CLOUD_CONFIG_HEADER, gzipStable, readCloudConfig, writeCloudConfig } from './cloud-config.js';
 import { buildExitNodePlan, type ExitNodePlan } from './exit-node-plan.js';
@@ -23,7 +23,7 @@ export interface RenderInput {
   format: UserDataFormat;
   /** gzip the whole document (cloud-init accepts it; only for APIs that take binary user-data). */
   binary: boolean;
-  /** The engine to embed; default: this package's dist/inlets.mjs. */
+  /** The engine to embed; default: this package's server bundle for the mode (dist/inlets-server-tcp.mjs). */
   engineBundle?: Buffer;
   /** ISO 8601 expiry (`create --ttl`): the node powers off then (a transient systemd timer). */
   expiresAt?: string;
@@ -42,7 +42,7 @@ export function renderUserData(input: RenderInput): Buffer {
     token: input.token,
     tls: input.tls,
     controlPort: input.controlPort,
-    engineBundle: input.engineBundle ?? readEngineBundle(),
+    engineBundle: input.engineBundle ?? readEngineBundle(engineBundlePath(input.mode)),
     expiresAt: input.expiresAt,
   });
   const text = input.format === 'cloud-config' ? writeCloudConfig(plan, COMMENT) : writeBootScript(plan, COMMENT);

@@ -3,16 +3,17 @@ import { UsageError } from '../../errors.js';
 import { TunnelClient } from '../client/tunnel-client.js';
 import { describeUpstreams, parseUpstreams } from '../client/upstream-map.js';
 import { GENERATE_FLAG, LOG_FLAG, TOKEN_FLAGS, TRUST_FLAGS, helpText, loggerFrom, parseFlags, tokenFrom, trustFrom } from './shared-flags.js';
+import { FLAG_HELP } from './flag-help.js';
 import { systemdUnit } from './systemd-unit.js';
 
 const FLAGS = {
-  url: ['URL', "the server's control plane, wss://HOST:8123"],
+  url: ['URL'],
   ...TOKEN_FLAGS,
   ...TRUST_FLAGS,
-  upstream: ['HOST', 'where the --ports/--port connections go (same port numbers);\nor P=HOST:Q: public port P goes to HOST:Q (repeatable)', '*'],
-  ports: ['LIST', 'public ports served by --upstream HOST, e.g. 80,443 (repeatable)', '*'],
-  port: ['P', 'one such port (repeatable)', '*'],
-  'client-id': ['ID', 'stable id, so a reconnect takes its ports back at once'],
+  upstream: ['HOST', '*'],
+  ports: ['LIST', '*'],
+  port: ['P', '*'],
+  'client-id': ['ID'],
   ...LOG_FLAG,
   ...GENERATE_FLAG,
 } as const;
@@ -21,6 +22,7 @@ export const CLIENT_HELP = helpText(
   'tcp client --url wss://HOST:8123 [flags]',
   'Connects to an inlets server and serves the public ports it advertises from local upstreams.',
   FLAGS,
+  FLAG_HELP,
   `
 Example: inlets tcp client --url wss://203.0.113.10:8123 --token-file ./token \\
   --tls-pin sha256:... --upstream 127.0.0.1 --ports 80,443 --upstream 2222=192.168.1.10:22

@@ -1,5 +1,5 @@
 /**
- * The exit node's `inlets` (bundled to dist/inlets-server.mjs, which inletsctl embeds in the
+ * The exit node's `inlets` (bundled to dist/inlets-server-tcp.mjs, which inletsctl embeds in the
  * user-data, where every byte counts): `inlets tcp server` without the client, the status command,
  * certificate generation and `--generate` (see ServerExtras), plus `version` and `--help`.
  */

@@ -6,41 +6,47 @@ import type { Logger } from '../log.js';
 import { parsePortRanges } from '../port-ranges.js';
 import { TunnelServer } from '../server/tunnel-server.js';
 import { loadOrCreateIdentity } from '../tls/identity-store.js';
+import { subjectAltNames } from '../tls/self-signed.js';
 import { pinOf } from '../tls/pin.js';
+import { FLAG_HELP } from './flag-help.js';
 import type { Command } from './program.js';
 import { LOG_FLAG, TOKEN_FLAGS, helpText, loggerFrom, parseFlags, readFlagFile, tokenFrom } from './shared-flags.js';
 import { systemdUnit } from './systemd-unit.js';
 
 const FLAGS = {
-  'control-addr': ['ADDR', 'control plane address (default 0.0.0.0)'],
-  'control-port': ['PORT', 'control plane port (default 8123)'],
-  'data-addr': ['ADDR', 'address the public ports bind to (default 0.0.0.0)'],
+  'control-addr': ['ADDR'],
+  'control-port': ['PORT'],
+  'data-addr': ['ADDR'],
   ...TOKEN_FLAGS,
-  'tls-cert': ['FILE', 'serve this certificate (with --tls-key) instead of the generated one'],
-  'tls-key': ['FILE', "the certificate's private key"],
-  'disable-tls': ['', 'plain HTTP on the control port, behind a TLS-terminating proxy'],
-  'allow-ports': ['LIST', 'ports clients may open, e.g. 1024-65535,80,443 (default all)'],
-  keepalive: ['SECONDS', 'ping interval (default 10; a peer silent 3 intervals is dropped)'],
+  'tls-cert': ['FILE'],
+  'tls-key': ['FILE'],
+  'disable-tls': [''],
+  'allow-ports': ['LIST'],
+  keepalive: ['SECONDS'],
   ...LOG_FLAG,
 } as const;
 
 /** The flags of the extras (see ServerExtras). */
-const EXTRA_FLAGS = {
-  'state-dir': ['DIR', 'keeps the generated key and certificate (default $INLETS_STATE_DIR,\n/var/lib/inlets as root, else ~/.local/state/inlets)'],
-  generate: ['systemd', 'print a systemd unit for these flags and exit'],
-} as const;
+const EXTRA_FLAGS = { 'state-dir': ['DIR'], 'tls-san': ['NAME', '*'], generate: ['systemd'] } as const;
 
 const SUMMARY = 'Accepts tunnel clients on the control port and opens the public ports they advertise.';
 
 /**
- * What only the full program carries. The exit node's build (dist/inlets-server.mjs) leaves all
+ * What only the full program carries. The exit node's build (dist/inlets-server-tcp.mjs) leaves all
  * of it out: inletsctl gives it its key and certificate (so the client can pin them) and its unit.
  */
 export interface ServerExtras {
-  /** Their flags: `--state-dir` and `--generate`. */
+  /** Their flags: `--state-dir`, `--tls-san` and `--generate`. */
   flags: typeof EXTRA_FLAGS;
-  /** The TLS identity when neither --tls-cert nor --disable-tls is given: made once, kept in `stateDir`. */
-  identity(stateDir: string | undefined, log: Logger): Promise<{ certPem: string; keyPem: string }>;
+  /** Usage checks of their flags against the others (UsageError). */
+  check(values: { 'tls-san'?: string[]; 'tls-cert'?: string; 'disable-tls'?: boolean }): void;
+  /** What the flags do, for --help (FLAG_HELP). */
+  help: Record<string, string>;
+  /**
+   * The TLS identity when neither --tls-cert nor --disable-tls is given: made once, kept in
+   * `stateDir`; its certificate names `sans` (--tls-san: DNS names and IPs).
+   */
+  identity(stateDir: string | undefined, sans: string[], log: Logger): Promise<{ certPem: string; keyPem: string }>;
   /** `--generate systemd`. */
   systemdUnit: typeof systemdUnit;
 }
@@ -62,10 +68,10 @@ export function secondsFlag(text: string | undefined, flag: string): number | un
 
 /** `inlets tcp server`, with `extras` (`serverCommand`) or without (the exit node's build). */
 export function serverCommandWith(extras?: ServerExtras): Command {
-  const flags = { ...FLAGS, ...extras?.flags } as typeof FLAGS & Partial<typeof EXTRA_FLAGS>;
+  const flags = { ...FLAGS, ...extras?.flags } as typeof FLAGS & typeof EXTRA_FLAGS;
   return async (args, stopRequested) => {
     const v = parseFlags(args, flags);
-    if (v.help) return void process.stdout.write(helpText('tcp server [flags]', extras ? SUMMARY : `${SUMMARY}\nT${LEAN.slice(1)}.`, flags));
+    if (v.help) return void process.stdout.write(extras ? helpText('tcp server [flags]', SUMMARY, flags, extras.help) : helpText('tcp server [flags]', `${SUMMARY}\nT${LEAN.slice(1)}.`, flags));
     const port = Number(v['control-port'] ?? 8123);
     if (!/^\d+$/.test(v['control-port'] ?? '1') || port > 65535) throw new UsageError(`--control-port: "${v['control-port']}" is not a port`);
     const keepalive = secondsFlag(v.keepalive, 'keepalive');
@@ -74,6 +80,7 @@ export function serverCommandWith(extras?: ServerExtras): Command {
     const key = v['tls-key'];
     if (v['disable-tls'] && (cert || key)) throw new UsageError('--disable-tls and --tls-cert/--tls-key exclude each other');
     if (!cert !== !key) throw new UsageError('--tls-cert and --tls-key go together');
+    extras?.check(v);
     const log = loggerFrom(v);
     if (v.generate !== undefined) return void process.stdout.write(extras!.systemdUnit(v.generate, { role: 'server', values: v }));
     const token = await tokenFrom(v, log);
@@ -82,7 +89,7 @@ export function serverCommandWith(extras?: ServerExtras): Command {
       tls = { certPem: await readFlagFile('tls-cert', cert), keyPem: await readFlagFile('tls-key', key) };
     } else if (!v['disable-tls']) {
       if (!extras) throw new UsageError(LEAN);
-      tls = await extras.identity(v['state-dir'], log);
+      tls = await extras.identity(v['state-dir'], v['tls-san'] ?? [], log);
     }
     const server = new TunnelServer({
       token,
@@ -105,18 +112,23 @@ export function serverCommandWith(extras?: ServerExtras): Command {
 }
 
 /** Why the exit node's build asks for more. */
-const LEAN = "this is the exit node's build of inlets: it needs --tls-cert and --tls-key (or --disable-tls), and has no --state-dir or --generate";
+const LEAN =
+  "this is the exit node's build of inlets: it needs --tls-cert and --tls-key (or --disable-tls), has no --state-dir or --generate, and leaves what the flags do to the full inlets's --help";
 
 /** The full `inlets tcp server`. */
 export const serverCommand: Command = /* @__PURE__ */ serverCommandWith({
   flags: EXTRA_FLAGS,
-  async identity(stateDir = defaultStateDir(), log) {
-    const id = await loadOrCreateIdentity(stateDir);
-    if (id.created) log.info(`generated a TLS key and self-signed certificate in ${stateDir}`);
+  help: FLAG_HELP,
+  check(v) {
+    if (v['tls-san'] && (v['tls-cert'] || v['disable-tls'])) throw new UsageError('--tls-san names go into the generated certificate: not with --tls-cert or --disable-tls');
+  },
+  async identity(stateDir = defaultStateDir(), sans, log) {
+    const id = await loadOrCreateIdentity(stateDir, subjectAltNames(sans));
+    if (id.created) log.info(`wrote a self-signed TLS certificate${sans.length ? ` for ${sans.join(', ')}` : ''} in ${stateDir}`);
     return id;
   },
   systemdUnit,
 });
 
 /** Its help text. */
-export const SERVER_HELP = /* @__PURE__ */ helpText('tcp server [flags]', SUMMARY, /* @__PURE__ */ Object.assign({}, FLAGS, EXTRA_FLAGS));
+export const SERVER_HELP = /* @__PURE__ */ helpText('tcp server [flags]', SUMMARY, /* @__PURE__ */ Object.assign({}, FLAGS, EXTRA_FLAGS), FLAG_HELP);

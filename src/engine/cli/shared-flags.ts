@@ -8,36 +8,26 @@ import { resolveToken } from '../token.js';
 import { parseEndpoint } from '../transport/http-head.js';
 import type { TlsTrust } from '../tls/tls-connect.js';
 
-/**
- * One flag: the name of its value in the help ('' for a switch), what it does (a '\n' continues
- * on the next help line), and '*' when it may be repeated.
- */
-export type FlagSpec = readonly [value: string, help: string, repeat?: '*'];
+/** One flag: the name of its value in the help ('' for a switch), and '*' when it may be repeated. */
+export type FlagSpec = readonly [value: string, repeat?: '*'];
 
-export const TOKEN_FLAGS = {
-  token: ['TOKEN', 'the shared secret (visible in the process list: prefer the next two)'],
-  'token-file': ['FILE', 'read the token from FILE'],
-  'token-env': ['NAME', 'read the token from environment variable NAME'],
-} as const satisfies Record<string, FlagSpec>;
-
-export const TRUST_FLAGS = {
-  'tls-pin': ['sha256:HEX', 'trust exactly the server key with this pin'],
-  'tls-ca': ['FILE', 'verify the server certificate against this CA'],
-  'tls-insecure': ['', 'do not verify the server at all'],
-} as const satisfies Record<string, FlagSpec>;
-
-export const LOG_FLAG = { 'log-level': ['LEVEL', 'debug, info, warn or error (default info)'] } as const satisfies Record<string, FlagSpec>;
-export const GENERATE_FLAG = { generate: ['systemd', 'print a systemd unit for these flags and exit'] } as const satisfies Record<string, FlagSpec>;
+export const TOKEN_FLAGS = { token: ['TOKEN'], 'token-file': ['FILE'], 'token-env': ['NAME'] } as const satisfies Record<string, FlagSpec>;
+export const TRUST_FLAGS = { 'tls-pin': ['sha256:HEX'], 'tls-ca': ['FILE'], 'tls-insecure': [''] } as const satisfies Record<string, FlagSpec>;
+export const LOG_FLAG = { 'log-level': ['LEVEL'] } as const satisfies Record<string, FlagSpec>;
+export const GENERATE_FLAG = { generate: ['systemd'] } as const satisfies Record<string, FlagSpec>;
 
 type Values<T extends Record<string, FlagSpec>> = {
-  [K in keyof T]?: T[K][0] extends '' ? boolean : T[K][2] extends '*' ? string[] : string;
+  [K in keyof T]?: T[K][0] extends '' ? boolean : T[K][1] extends '*' ? string[] : string;
 } & { help?: boolean };
 
-/** `Usage: …`, the summary, and one aligned line per flag (`--help` itself is implied). */
-export function helpText(usage: string, summary: string, flags: Record<string, FlagSpec>, footer = ''): string {
-  const lines = Object.entries(flags).map(([name, [value, help]]) => {
+/**
+ * `Usage: …`, the summary, and one aligned line per flag (`--help` itself is implied) with what
+ * `help` (FLAG_HELP, or nothing in the exit node's build) says it does.
+ */
+export function helpText(usage: string, summary: string, flags: Record<string, FlagSpec>, help: Record<string, string> = {}, footer = ''): string {
+  const lines = Object.entries(flags).map(([name, [value]]) => {
     const head = `  --${name}${value && ` ${value}`}`;
-    return `${head.padEnd(23)} ${help.replace(/\n/g, `\n${' '.repeat(24)}`)}`;
+    return `${head.padEnd(23)} ${(help[name] ?? '').replace(/\n/g, `\n${' '.repeat(24)}`)}`.trimEnd();
   });
   return `Usage: inlets ${usage}\n\n${summary}\n\n${lines.join('\n')}\n${footer}`;
 }
@@ -45,7 +35,7 @@ export function helpText(usage: string, summary: string, flags: Record<string, F
 /** `parseArgs` in strict mode over a flag table (plus `--help`/`-h`), its errors turned into UsageErrors. */
 export function parseFlags<T extends Record<string, FlagSpec>>(args: string[], flags: T): Values<T> {
   const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, [value, , repeat]] of Object.entries(flags)) options[name] = { type: value ? 'string' : 'boolean', multiple: !!repeat };
+  for (const [name, [value, repeat]] of Object.entries(flags)) options[name] = { type: value ? 'string' : 'boolean', multiple: !!repeat };
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Values<T>;
   } catch (err) {

@@ -2,17 +2,12 @@
 import { TunnelError, UsageError } from '../../errors.js';
 import type { ServerStatus } from '../server/status-info.js';
 import { requestControl } from '../transport/control-request.js';
+import { FLAG_HELP } from './flag-help.js';
 import { LOG_FLAG, TOKEN_FLAGS, TRUST_FLAGS, helpText, loggerFrom, parseFlags, tokenFrom, trustFrom } from './shared-flags.js';
 
-const FLAGS = {
-  url: ['URL', "the server's control plane"],
-  ...TOKEN_FLAGS,
-  ...TRUST_FLAGS,
-  json: ['', "print the server's JSON as is"],
-  ...LOG_FLAG,
-} as const;
+const FLAGS = { url: ['URL'], ...TOKEN_FLAGS, ...TRUST_FLAGS, json: [''], ...LOG_FLAG } as const;
 
-export const STATUS_HELP = helpText('status --url wss://HOST:8123 [flags]', "Shows a server's version, uptime and connected clients.", FLAGS);
+export const STATUS_HELP = helpText('status --url wss://HOST:8123 [flags]', "Shows a server's version, uptime and connected clients.", FLAGS, FLAG_HELP);
 
 /** `3d 4h`, `5h 2m`, `7m 3s`: a duration for people. */
 export function ago(ms: number): string {

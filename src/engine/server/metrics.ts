@@ -1,8 +1,10 @@
 import type { Socket } from 'node:net';
+import { processMetricLines, sampleEventLoopLag } from './process-metrics.js';
 
 /**
  * The server's Prometheus metrics, written out by hand in text exposition format 0.0.4
- * (prom-client would not fit the 16 KiB user-data budget of the bundle).
+ * (prom-client would not fit the 16 KiB user-data budget of the bundle), then the process's own
+ * (process-metrics.ts).
  */
 
 /** Per-port traffic; `in` is bytes from public peers, `out` bytes sent to them. */
@@ -20,6 +22,10 @@ export class ServerMetrics {
   readonly #ports = new Map<number, PortCounters>();
   /** Open public sockets and the byte counts already added for them. */
   readonly #live = new Map<Socket, { port: number; in: number; out: number }>();
+
+  constructor() {
+    sampleEventLoopLag();
+  }
 
   #port(p: number): PortCounters {
     let c = this.#ports.get(p);
@@ -65,6 +71,7 @@ export class ServerMetrics {
     for (const [p, c] of sorted) out.push(`inlets_open_connections{port="${p}"} ${c.open}`);
     head('inlets_bytes_total', 'counter', 'Bytes through public ports; in = from public peers, out = to them.');
     for (const [p, c] of sorted) out.push(`inlets_bytes_total{port="${p}",direction="in"} ${c.in}`, `inlets_bytes_total{port="${p}",direction="out"} ${c.out}`);
+    out.push(...processMetricLines());
     return out.join('\n') + '\n';
   }
 }

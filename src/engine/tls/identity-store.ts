@@ -7,7 +7,7 @@ import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { pinOf } from './pin.js';
-import { generateSelfSigned, type SelfSignedOptions } from './self-signed.js';
+import { generateSelfSigned, requestedSanWords, sanWords, type SelfSignedOptions } from './self-signed.js';
 
 export interface Identity {
   certPem: string;
@@ -23,8 +23,9 @@ const RENEW_BEFORE_MS = 30 * 86400_000;
 
 /**
  * Loads server.crt and server.key from `stateDir`, or makes them. A missing or unreadable
- * certificate, or one that expires within 30 days, is remade from the existing key when that key
- * is valid, so the pin does not change; a missing or invalid key means a new identity.
+ * certificate, one that expires within 30 days, or one whose subjectAltNames are not exactly
+ * `options.dnsNames` and `options.ips` (`--tls-san` changed), is remade from the existing key when
+ * that key is valid, so the pin does not change; a missing or invalid key means a new identity.
  */
 export async function loadOrCreateIdentity(stateDir: string, options: SelfSignedOptions = {}): Promise<Identity> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
@@ -35,7 +36,7 @@ export async function loadOrCreateIdentity(stateDir: string, options: SelfSigned
   const certPem = await readFile(certPath, 'utf8').catch(() => undefined);
 
   const keyValid = keyPem !== undefined && isEcKey(keyPem);
-  if (keyValid && certPem !== undefined && certUsable(certPem, keyPem)) {
+  if (keyValid && certPem !== undefined && certUsable(certPem, keyPem, requestedSanWords(options))) {
     await chmod(keyPath, 0o600);
     await chmod(certPath, 0o600);
     return { certPem, keyPem, pin: pinOf(certPem), created: false };
@@ -54,10 +55,14 @@ function isEcKey(pem: string): boolean {
   }
 }
 
-function certUsable(certPem: string, keyPem: string): boolean {
+function certUsable(certPem: string, keyPem: string, sans: string[]): boolean {
   try {
     const cert = new X509Certificate(certPem);
-    return cert.checkPrivateKey(createPrivateKey(keyPem)) && Date.parse(cert.validTo) - Date.now() > RENEW_BEFORE_MS;
+    return (
+      cert.checkPrivateKey(createPrivateKey(keyPem)) &&
+      Date.parse(cert.validTo) - Date.now() > RENEW_BEFORE_MS &&
+      sanWords(cert.subjectAltName).join() === sans.join()
+    );
   } catch {
     return false;
   }

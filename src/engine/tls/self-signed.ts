@@ -1,7 +1,8 @@
 /**
  * Self-signed server certificates, made with node:crypto and a small DER encoder so that exit
- * nodes and inletsctl need neither openssl nor an npm package. Clients trust them by pinning the
- * public key (PROTOCOL.md §11), so the certificate only has to be well formed.
+ * nodes and inletsctl need neither openssl nor an npm package. Our clients trust them by pinning
+ * the public key (PROTOCOL.md §11); tools that verify a certificate by name (Prometheus, curl, Go's
+ * TLS) need the name in its subjectAltName, which `dnsNames` and `ips` fill.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -93,6 +94,41 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
 function toPem(label: string, bytes: Buffer): string {
   const lines = bytes.toString('base64').match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** A DNS name a certificate can carry: labels of letters, digits and inner hyphens, or a `*.` wildcard. */
+const DNS_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Sorts `--tls-san` values into IPs and DNS names (lowercased), each once.
+ * @throws UsageError `TLS_SAN_INVALID` for a value that is neither an IP nor a DNS name.
+ */
+export function subjectAltNames(values: string[]): { dnsNames: string[]; ips: string[] } {
+  const dnsNames = new Set<string>();
+  const ips = new Set<string>();
+  for (const value of values) {
+    if (isIPv4(value) || isIPv6(value)) ips.add(value);
+    else if (value.length <= 253 && DNS_NAME.test(value.toLowerCase())) dnsNames.add(value.toLowerCase());
+    else throw new UsageError(`--tls-san: "${value}" is neither an IP address nor a DNS name`, 'TLS_SAN_INVALID');
+  }
+  return { dnsNames: [...dnsNames], ips: [...ips] };
+}
+
+/**
+ * A certificate's subjectAltNames as comparable words: `DNS:name` and `IP:<hex bytes>`, sorted.
+ * Reads Node's `X509Certificate.subjectAltName` text ("DNS:a, IP Address:192.0.2.1").
+ */
+export function sanWords(subjectAltName: string | undefined): string[] {
+  if (!subjectAltName) return [];
+  return subjectAltName
+    .split(', ')
+    .map((entry) => (entry.startsWith('IP Address:') ? `IP:${ipBytes(entry.slice(11)).toString('hex')}` : entry.toLowerCase().replace(/^dns:/, 'DNS:')))
+    .sort();
+}
+
+/** The words of sanWords for what `options` asks a certificate to carry. */
+export function requestedSanWords(options: Pick<SelfSignedOptions, 'dnsNames' | 'ips'>): string[] {
+  return [...(options.dnsNames ?? []).map((d) => `DNS:${d.toLowerCase()}`), ...(options.ips ?? []).map((ip) => `IP:${ipBytes(ip).toString('hex')}`)].sort();
 }
 
 /** IPv4 or IPv6 text as 4 or 16 bytes. */

@@ -1,0 +1,64 @@
+/**
+ * How much room each mode's user-data leaves at each provider: rendered as `create` renders it
+ * (the mode's real server bundle, a real TLS pair with the tunnel's subjectAltName, a default-size
+ * token) at its largest (a 63-character name, a 5-digit control port, `--ttl`), in the provider's
+ * format, against the provider's limit. `npm run build` prints it; test/templates/size.test.ts
+ * fails when any margin is negative.
+ */
+import { providers } from '../../../providers/index.js';
+import { engineBundlePath, readEngineBundle, SERVER_BUNDLES, type ServerMode } from '../engine-bundle.js';
+import { tunnelTls } from '../tunnel-tls.js';
+import { renderUserData } from './render.js';
+
+export interface BudgetRow {
+  mode: ServerMode;
+  provider: string;
+  format: 'cloud-config' | 'script';
+  binary: boolean;
+  /** The rendered user-data, in bytes. */
+  bytes: number;
+  /** The provider's limit, in bytes. */
+  limitBytes: number;
+  /** limitBytes - bytes: negative means it does not fit. */
+  margin: number;
+}
+
+/** One row per mode and provider, tightest margin first. */
+export function userDataBudget(): BudgetRow[] {
+  const tls = tunnelTls({ name: `inlets-${'x'.repeat(56)}`, tunnelId: 'f'.repeat(12) });
+  const rows: BudgetRow[] = [];
+  for (const mode of Object.keys(SERVER_BUNDLES) as ServerMode[]) {
+    const engineBundle = readEngineBundle(engineBundlePath(mode));
+    for (const { description } of providers) {
+      const { format, binary, limitBytes } = description.userData;
+      const bytes = renderUserData({
+        mode,
+        token: 'f'.repeat(64),
+        tls,
+        controlPort: 65535,
+        format,
+        binary,
+        engineBundle,
+        expiresAt: '2026-12-31T23:59:59.000Z',
+      }).length;
+      rows.push({ mode, provider: description.name, format, binary, bytes, limitBytes, margin: limitBytes - bytes });
+    }
+  }
+  return rows.sort((a, b) => a.margin - b.margin);
+}
+
+/** Per mode, its tightest provider (the one that decides whether it fits), one line each. */
+export function formatBudget(rows: BudgetRow[]): string {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const r of rows) {
+    if (seen.has(r.mode)) continue;
+    seen.add(r.mode);
+    const others = rows.filter((o) => o.mode === r.mode && o !== r).map((o) => `${o.provider} ${o.margin}`);
+    lines.push(
+      `user-data, ${r.mode} mode: ${r.bytes} bytes (${r.format}${r.binary ? ', gzip' : ''}) of ${r.provider}'s ${r.limitBytes}: ` +
+        `${r.margin >= 0 ? `${r.margin} bytes left` : `${-r.margin} bytes TOO MANY`}; margins elsewhere: ${others.join(', ')}`,
+    );
+  }
+  return lines.join('\n');
+}
