@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { Logger } from '../log.js';
 import { parsePortRanges } from '../port-ranges.js';
-import { TunnelServer } from '../server/tunnel-server.js';
+import { TunnelServer, type TunnelServerOptions } from '../server/tunnel-server.js';
 import { loadOrCreateIdentity } from '../tls/identity-store.js';
 import { pinOf } from '../tls/pin.js';
 import type { Command } from './program.js';
@@ -21,6 +21,13 @@ const FLAGS = {
   'disable-tls': ['', 'plain HTTP on the control port, behind a TLS-terminating proxy'],
   'allow-ports': ['LIST', 'ports clients may open, e.g. 1024-65535,80,443 (default all)'],
   keepalive: ['SECONDS', 'ping interval (default 10; a peer silent 3 intervals is dropped)'],
+  'tls-timeout': ['SECONDS', 'TLS handshake limit (default 5)'],
+  'head-timeout': ['SECONDS', 'request head limit, from the TLS handshake on (default 5)'],
+  'upgrade-timeout': ['SECONDS', "client's hello limit, from the upgrade on (default 5)"],
+  'open-timeout': ['SECONDS', 'skip a client silent this long after a stream open (default 2)'],
+  'auth-delay-max': ['SECONDS', 'longest wait of a source after wrong tokens (default 10)'],
+  'max-unauth': ['N', 'unauthenticated connections; the oldest goes first (default 1024)'],
+  'max-unauth-per-ip': ['N', 'the same per source IP (IPv6: /64); more are refused (default 32)'],
   ...LOG_FLAG,
 } as const;
 
@@ -60,6 +67,23 @@ export function secondsFlag(text: string | undefined, flag: string): number | un
   return n * 1000;
 }
 
+/** Limit flags in seconds, as TunnelServerOptions in ms. */
+const SECONDS = { 'tls-timeout': 'tlsTimeoutMs', 'head-timeout': 'headTimeoutMs', 'upgrade-timeout': 'upgradeTimeoutMs', 'open-timeout': 'openTimeoutMs', 'auth-delay-max': 'authDelayMaxMs' } as const;
+/** Count flags, as TunnelServerOptions. */
+const COUNTS = { 'max-unauth': 'maxUnauthenticated', 'max-unauth-per-ip': 'maxUnauthenticatedPerSource' } as const;
+
+/** The pre-authentication and balancing limits given on the command line (PROTOCOL.md §13). */
+function limits(v: Partial<Record<keyof typeof FLAGS, unknown>>): Partial<TunnelServerOptions> {
+  const o: Record<string, number | undefined> = {};
+  for (const [flag, key] of Object.entries(SECONDS)) o[key] = secondsFlag(v[flag as keyof typeof SECONDS] as string | undefined, flag);
+  for (const [flag, key] of Object.entries(COUNTS)) {
+    const text = v[flag as keyof typeof COUNTS] as string | undefined;
+    if (text !== undefined && !/^[1-9]\d{0,6}$/.test(text)) throw new UsageError(`--${flag}: "${text}" is not a count (1-9999999)`);
+    o[key] = text ? +text : undefined;
+  }
+  return o;
+}
+
 /** `inlets tcp server`, with `extras` (`serverCommand`) or without (the exit node's build). */
 export function serverCommandWith(extras?: ServerExtras): Command {
   const flags = { ...FLAGS, ...extras?.flags } as typeof FLAGS & Partial<typeof EXTRA_FLAGS>;
@@ -93,6 +117,7 @@ export function serverCommandWith(extras?: ServerExtras): Command {
       allowPorts,
       keepaliveIntervalMs: keepalive,
       keepaliveTimeoutMs: keepalive && keepalive * 3,
+      ...limits(v),
       logger: log,
     });
     await server.start();
