@@ -41,7 +41,7 @@ export async function tlsHeaderThenSilence(port: number, localAddress = '127.0.0
 
 /** A finished TLS handshake, then a request head sent one byte every `everyMs`, never ending. */
 export function trickledHead(port: number, everyMs: number, localAddress = '127.0.0.1'): Promise<Held> {
-  const socket = tlsConnect({ port, host: '127.0.0.1', localAddress, rejectUnauthorized: false });
+  const socket = tlsConnect({ socket: createConnection({ port, host: '127.0.0.1', localAddress }), rejectUnauthorized: false });
   const h = held(socket, new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject)));
   void h.then(() => {
     const text = 'GET /connect HTTP/1.1\r\nHost: x\r\n' + 'X-Slow: ' + 'a'.repeat(100_000);

@@ -22,12 +22,12 @@ const FLAGS = {
   'allow-ports': ['LIST', 'ports clients may open, e.g. 1024-65535,80,443 (default all)'],
   keepalive: ['SECONDS', 'ping interval (default 10; a peer silent 3 intervals is dropped)'],
   'tls-timeout': ['SECONDS', 'TLS handshake limit (default 5)'],
-  'head-timeout': ['SECONDS', 'request head limit, from the TLS handshake on (default 5)'],
-  'upgrade-timeout': ['SECONDS', "client's hello limit, from the upgrade on (default 5)"],
-  'open-timeout': ['SECONDS', 'skip a client silent this long after a stream open (default 2)'],
-  'auth-delay-max': ['SECONDS', 'longest wait of a source after wrong tokens (default 10)'],
-  'max-unauth': ['N', 'unauthenticated connections; the oldest goes first (default 1024)'],
-  'max-unauth-per-ip': ['N', 'the same per source IP (IPv6: /64); more are refused (default 32)'],
+  'head-timeout': ['SECONDS', 'request head limit (default 5)'],
+  'upgrade-timeout': ['SECONDS', 'hello limit after the upgrade (default 5)'],
+  'open-timeout': ['SECONDS', 'skip a client silent this long after an open (default 2)'],
+  'auth-delay-max': ['SECONDS', 'longest wait after wrong tokens (default 10)'],
+  'max-unauth': ['N', 'unauthenticated connections (default 1024)'],
+  'max-unauth-per-ip': ['N', 'the same per IP (default 32)'],
   ...LOG_FLAG,
 } as const;
 

@@ -17,7 +17,8 @@ export interface PreauthCaps {
  * of an IPv6 address, since one host commonly holds a whole /64.
  */
 export function sourceKey(address = ''): string {
-  if (!address.includes(':') || /^::ffff:[\d.]+$/i.test(address)) return address.replace(/^::ffff:/i, '');
+  address = address.replace(/^::ffff:(?=[\d.]+$)/i, '');
+  if (!address.includes(':')) return address;
   const [head, tail] = address.split('::');
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
@@ -29,11 +30,6 @@ export class PreauthGuard {
   readonly #perSource = new Map<string, number>();
 
   constructor(readonly caps: PreauthCaps) {}
-
-  /** Connections being counted now. */
-  get size(): number {
-    return this.#open.size;
-  }
 
   /** A connection was accepted: counted with a first deadline `ms` from now, or closed. */
   admit(socket: Socket, ms: number): void {
