@@ -3,8 +3,10 @@
  * idle, half-open and trickling connections end at their deadline, the caps hold per source and
  * in total, and a real client still connects while 1,000 hostile connections are held open.
  */
+import { request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupAll, connectTo, namedUpstream, freePort, readLine, rssOf, sleep, spawnInlets, startClient, startServer, tempDir, waitFor } from '../helpers/engine-harness.js';
+import { cleanupAll, track, connectTo, namedUpstream, freePort, readLine, rssOf, sleep, spawnInlets, startClient, startServer, tempDir, waitFor } from '../helpers/engine-harness.js';
 import { getFrom, idleTcp, sources, tlsHeaderThenSilence, trickledHead, type Held } from '../helpers/hostile-peers.js';
 
 afterEach(cleanupAll);
@@ -38,6 +40,21 @@ describe('limits before authentication', () => {
     const ms = await (await idleTcp(srv.port)).closed;
     expect(ms).toBeGreaterThanOrEqual(950);
     expect(ms).toBeLessThan(1000 + SLACK_MS);
+  });
+
+  it('drops a session that upgrades with the right token but never says hello, at the upgrade limit', async () => {
+    const srv = await startServer({ upgradeTimeoutMs: 1000 });
+    const started = performance.now();
+    const socket = await new Promise<Duplex>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: srv.port, path: '/connect', rejectUnauthorized: false, agent: false, headers: { authorization: `Bearer ${srv.token}`, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'inlets.v1', 'x-inlets-client-id': 'mute' } });
+      req.on('upgrade', (_res, s) => resolve(s)).on('error', reject).end();
+    });
+    track(() => socket.destroy());
+    socket.on('error', () => {}).resume();
+    await waitFor(() => srv.server.status().clients.length === 1, 'the session to exist');
+    await waitFor(() => srv.server.status().clients.length === 0, 'the mute session to be dropped', 1000 + SLACK_MS, 10);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+    await new Promise((r) => socket.once('close', r)); // after GOAWAY and the websocket close
   });
 
   it('caps unauthenticated connections per source IP; other sources are not affected', async () => {
@@ -104,6 +121,14 @@ describe('limits before authentication', () => {
 });
 
 describe('the server program', () => {
+  it('refuses a limit that is not a count or a number of seconds, with exit code 2', async () => {
+    for (const flag of [['--max-unauth', '0'], ['--max-unauth-per-ip', 'many'], ['--head-timeout', 'soon']]) {
+      const p = spawnInlets(['tcp', 'server', '--disable-tls', '--token-env', 'T', ...flag], { T: 'x' });
+      expect(await p.exited).toBe(2);
+      expect(p.stderr()).toContain(`inlets: ${flag[0]}: "${flag[1]}"`);
+    }
+  });
+
   it('takes the limits as flags; RSS per held connection, and time to close at the default limits', async () => {
     const port = await freePort();
     const p = spawnInlets(['tcp', 'server', '--control-addr', '127.0.0.1', '--control-port', String(port), '--data-addr', '127.0.0.1', '--state-dir', await tempDir(), '--token-env', 'T', '--tls-timeout', '60', '--head-timeout', '60'], { T: 'x'.repeat(64) });
