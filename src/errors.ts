@@ -37,7 +37,7 @@ export type TunnelErrorCode =
   | 'CONNECTION_LOST' // the transport ended or failed without a GOAWAY
   | 'KEEPALIVE_TIMEOUT' // nothing arrived within the keepalive timeout
   | 'PROTOCOL_ERROR' // the peer broke docs/PROTOCOL.md
-  | 'LIMIT_EXCEEDED' // the peer exceeded a bound of PROTOCOL.md section 13
+  | 'LIMIT_EXCEEDED' // the peer exceeded a bound of PROTOCOL.md sections 13 and 14
   | 'FRAME_TOO_LARGE' // something this side was asked to send does not fit a frame
   | 'STREAM_RESET' // the peer reset the stream
   | 'INTERNAL'; // a bug on this side

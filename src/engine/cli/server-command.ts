@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import type { Logger } from '../log.js';
 import { parsePortRanges } from '../port-ranges.js';
-import { TunnelServer } from '../server/tunnel-server.js';
+import { TunnelServer, type TunnelServerOptions } from '../server/tunnel-server.js';
 import { loadOrCreateIdentity } from '../tls/identity-store.js';
 import { subjectAltNames } from '../tls/self-signed.js';
 import { pinOf } from '../tls/pin.js';
@@ -23,6 +23,13 @@ const FLAGS = {
   'disable-tls': [''],
   'allow-ports': ['LIST'],
   keepalive: ['SECONDS'],
+  'tls-timeout': ['SECONDS'],
+  'head-timeout': ['SECONDS'],
+  'upgrade-timeout': ['SECONDS'],
+  'open-timeout': ['SECONDS'],
+  'auth-delay-max': ['SECONDS'],
+  'max-unauth': ['N'],
+  'max-unauth-per-ip': ['N'],
   ...LOG_FLAG,
 } as const;
 
@@ -66,6 +73,23 @@ export function secondsFlag(text: string | undefined, flag: string): number | un
   return n * 1000;
 }
 
+/** Limit flags in seconds, as TunnelServerOptions in ms. */
+const SECONDS = { 'tls-timeout': 'tlsTimeoutMs', 'head-timeout': 'headTimeoutMs', 'upgrade-timeout': 'upgradeTimeoutMs', 'open-timeout': 'openTimeoutMs', 'auth-delay-max': 'authDelayMaxMs' } as const;
+/** Count flags, as TunnelServerOptions. */
+const COUNTS = { 'max-unauth': 'maxUnauthenticated', 'max-unauth-per-ip': 'maxUnauthenticatedPerSource' } as const;
+
+/** The pre-authentication and balancing limits given on the command line (PROTOCOL.md §13). */
+function limits(v: Partial<Record<keyof typeof FLAGS, unknown>>): Partial<TunnelServerOptions> {
+  const o: Record<string, number | undefined> = {};
+  for (const [flag, key] of Object.entries(SECONDS)) o[key] = secondsFlag(v[flag as keyof typeof SECONDS] as string | undefined, flag);
+  for (const [flag, key] of Object.entries(COUNTS)) {
+    const text = v[flag as keyof typeof COUNTS] as string | undefined;
+    if (text !== undefined && !/^[1-9]\d{0,6}$/.test(text)) throw new UsageError(`--${flag}: "${text}" is not a count (1-9999999)`);
+    o[key] = text ? +text : undefined;
+  }
+  return o;
+}
+
 /** `inlets tcp server`, with `extras` (`serverCommand`) or without (the exit node's build). */
 export function serverCommandWith(extras?: ServerExtras): Command {
   const flags = { ...FLAGS, ...extras?.flags } as typeof FLAGS & typeof EXTRA_FLAGS;
@@ -100,6 +124,7 @@ export function serverCommandWith(extras?: ServerExtras): Command {
       allowPorts,
       keepaliveIntervalMs: keepalive,
       keepaliveTimeoutMs: keepalive && keepalive * 3,
+      ...limits(v),
       logger: log,
     });
     await server.start();

@@ -24,7 +24,7 @@ export class SendScheduler {
   bytesOut = 0;
   #control: Buffer[] = [];
   #controlBytes = 0;
-  /** The one PING answer waiting to be written: a newer PING replaces it (PROTOCOL.md section 13). */
+  /** The one PING answer waiting to be written: a newer PING replaces it (PROTOCOL.md section 14). */
   #pong: Buffer | null = null;
   #ready: Array<MuxStream | undefined> = [];
   #readyHead = 0;

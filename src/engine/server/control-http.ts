@@ -19,6 +19,8 @@ export interface ControlContext {
   metrics: ServerMetrics;
   status(): ServerStatus;
   connectedClients(): number;
+  /** Told of every token check (`ok`: the token was right), before the answer. */
+  onAuth(req: IncomingMessage, ok: boolean): void;
   /** A client passed authentication and the upgrade. */
   onTunnel(transport: Duplex, clientId: string, remoteAddress: string): void;
 }
@@ -26,6 +28,7 @@ export interface ControlContext {
 function authorized(ctx: ControlContext, req: IncomingMessage): boolean {
   const ok = tokenMatches(bearerToken(req), ctx.token);
   if (!ok) ctx.metrics.authFailures++;
+  ctx.onAuth(req, ok);
   return ok;
 }
 
@@ -39,11 +42,14 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
 
 /** Answers a plain HTTP request on the control port. */
 export function handleControlRequest(ctx: ControlContext, req: IncomingMessage, res: ServerResponse): void {
+  // kept alive only once authenticated: a second head on the connection would have no deadline
+  res.setHeader('connection', 'close');
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/healthz') return send(res, 200, 'ok\n', 'text/plain');
   if (path !== '/status' && path !== '/metrics' && path !== '/connect') return sendError(res, 404, 'NOT_FOUND', `no such path: ${path}`);
   if (req.method !== 'GET') return sendError(res, 405, 'BAD_REQUEST', 'only GET is allowed');
   if (!authorized(ctx, req)) return sendError(res, 401, 'AUTH_FAILED', 'missing or wrong token');
+  res.removeHeader('connection');
   if (path === '/connect') return sendError(res, 400, 'BAD_REQUEST', 'GET /connect must be a websocket upgrade');
   if (path === '/status') return send(res, 200, JSON.stringify(ctx.status(), null, 2) + '\n');
   send(res, 200, ctx.metrics.render(ctx.connectedClients()), 'text/plain; version=0.0.4; charset=utf-8');

@@ -1,7 +1,8 @@
 /**
  * The data plane: public TCP listeners, opened when a client session first offers a port and
  * closed when no session offers it any more (PROTOCOL.md §6, §9). Several sessions offering one
- * port share it round robin; when one is withdrawn, new connections go to the others.
+ * port share it round robin, skipping those the caller finds unusable (not answering); when one is
+ * withdrawn, new connections go to the others.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { portAllowed, type PortRange } from '../port-ranges.js';
@@ -29,8 +30,10 @@ export interface PortRegistryOptions<S> {
   dataAddr?: string;
   /** Ports clients may offer; absent = all. */
   allowPorts?: readonly PortRange[];
-  /** Called for each public connection with the session picked round robin. */
+  /** Called for each public connection with the session picked round robin (see `next`). */
   onConnection(port: number, socket: Socket, session: S): void;
+  /** Whether a session should get connections now; default: always. */
+  usable?(session: S): boolean;
 }
 
 export class PortRegistry<S> {
@@ -95,6 +98,22 @@ export class PortRegistry<S> {
     for (const port of [...this.#entries.keys()]) this.#remove(port, session);
   }
 
+  /**
+   * The next session for `port` in round-robin order that is usable and not in `exclude`. With
+   * nothing excluded and none usable, the next one anyway (a slow client beats none).
+   */
+  next(port: number, exclude: readonly S[] = []): S | undefined {
+    const e = this.#entries.get(port);
+    let fallback: S | undefined;
+    for (let i = 0, n = e?.sessions.length ?? 0; i < n; i++) {
+      const s = e!.sessions[e!.next++ % n];
+      if (exclude.includes(s)) continue;
+      if (this.#opts.usable?.(s) ?? true) return s;
+      fallback ??= s;
+    }
+    return exclude.length ? undefined : fallback;
+  }
+
   /** Open ports with their sessions in round-robin order. */
   list(): { port: number; sessions: S[] }[] {
     return [...this.#entries].map(([port, e]) => ({ port, sessions: [...e.sessions] })).sort((a, b) => a.port - b.port);
@@ -112,9 +131,8 @@ export class PortRegistry<S> {
 
   #bind(port: number): PortEntry<S> {
     const server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
-      const e = this.#entries.get(port);
-      if (e?.server !== server || !e.sessions.length) return socket.destroy();
-      const session = e.sessions[e.next++ % e.sessions.length];
+      const session = this.#entries.get(port)?.server === server && this.next(port);
+      if (!session) return socket.destroy();
       this.#opts.onConnection(port, socket, session);
     });
     const previous = this.#closing.get(port) ?? Promise.resolve();

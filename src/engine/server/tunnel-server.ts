@@ -7,17 +7,20 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer } from 'node:https';
 import { hostname } from 'node:os';
 import type { Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TunnelError } from '../../errors.js';
 import { closedWithin } from '../closed-within.js';
 import { silentLogger, type Logger } from '../log.js';
 import { MuxSession, type MuxSessionOptions } from '../mux/mux-session.js';
-import { splice } from '../mux/splice.js';
 import { ErrorCode } from '../protocol/frame-codec.js';
 import type { PortRange } from '../port-ranges.js';
 import { handleControlRequest, handleControlUpgrade } from './control-http.js';
 import { ServerMetrics } from './metrics.js';
 import { PortRegistry } from './port-registry.js';
+import { AuthThrottle } from './auth-throttle.js';
+import { PreauthGuard, sourceKey } from './preauth-guard.js';
+import { Liveness, forwardPublic } from './public-forward.js';
 import type { ServerStatus } from './status-info.js';
 import { ENGINE_VERSION } from '../version.js';
 
@@ -37,7 +40,21 @@ export interface TunnelServerOptions {
   /** PING interval in ms (default 10000) and silence before giving up (default 30000). */
   keepaliveIntervalMs?: number;
   keepaliveTimeoutMs?: number;
-  /** Post-authentication bounds of each session (PROTOCOL.md section 13); defaults there. */
+  /**
+   * Limits before authentication (PROTOCOL.md §13), in ms: the TLS handshake from accept (default
+   * 5000), the request head after it (default 5000), `hello` after the upgrade (default 5000).
+   */
+  tlsTimeoutMs?: number;
+  headTimeoutMs?: number;
+  upgradeTimeoutMs?: number;
+  /** Connections not yet authenticated, in total (default 1024) and per source (default 32). */
+  maxUnauthenticated?: number;
+  maxUnauthenticatedPerSource?: number;
+  /** The longest wait imposed on a source after wrong tokens, in ms (default 10000). */
+  authDelayMaxMs?: number;
+  /** A client that answers nothing this long after an OPEN is skipped, in ms (default 2000). */
+  openTimeoutMs?: number;
+  /** Post-authentication bounds of each session (PROTOCOL.md section 14); defaults there. */
   limits?: Pick<MuxSessionOptions, 'maxQueuedControl' | 'maxPingsWaiting' | 'maxOpenRate'>;
   logger?: Logger;
   /** Reported in `welcome` and `/status`. */
@@ -51,13 +68,11 @@ interface ClientSession {
   connectedAt: Date;
   ports: number[];
   mux: MuxSession;
+  live: Liveness;
   transport: Duplex;
   hello: boolean;
   closed: boolean;
 }
-
-/** Time a new session has to send `hello`, in ms. */
-const HELLO_TIMEOUT_MS = 30_000;
 
 /** Clients ids remembered to count reconnects; bounded so random ids cannot grow it forever. */
 const MAX_SEEN_IDS = 10_000;
@@ -83,23 +98,43 @@ export class TunnelServer {
       dataAddr: opts.dataAddr,
       allowPorts: opts.allowPorts,
       onConnection: (port, socket, session) => this.#forward(port, socket, session),
+      usable: (s) => !s.live.slow,
     });
   }
 
   /** Listens on the control port; resolves with the bound address. */
   async start(): Promise<{ address: string; port: number }> {
-    const { tls } = this.#opts;
+    const { tls, headTimeoutMs: headMs = 5000 } = this.#opts;
     const http = tls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' }) : createHttpServer();
     this.#http = http;
+    const guard = new PreauthGuard({ total: this.#opts.maxUnauthenticated ?? 1024, perSource: this.#opts.maxUnauthenticatedPerSource ?? 32 });
+    const throttle = new AuthThrottle(this.#opts.authDelayMaxMs);
+    // the accepted TCP socket, which the guard counts (requests arrive on the TLS socket over it)
+    const raw = (req: IncomingMessage) => ((req.socket as { _parent?: Socket })._parent ?? req.socket) as Socket;
+    http.on('connection', (socket: Socket) => guard.admit(socket, tls ? (this.#opts.tlsTimeoutMs ?? 5000) : headMs));
+    http.on('secureConnection', (socket: { _parent: Socket }) => guard.deadline(socket._parent, headMs));
+    // a whole head arrived: a source that sent wrong tokens waits, then the answer has headMs
+    const later = (req: IncomingMessage, answer: () => void) => {
+      const wait = throttle.delay(sourceKey(req.socket.remoteAddress));
+      guard.deadline(raw(req), wait + headMs);
+      if (wait) setTimeout(() => req.socket.destroyed || answer(), wait);
+      else answer();
+    };
     const ctx = {
       token: this.#opts.token,
       metrics: this.#metrics,
       status: () => this.status(),
       connectedClients: () => this.#sessions.size,
+      onAuth: (req: IncomingMessage, ok: boolean) => {
+        const source = sourceKey(req.socket.remoteAddress);
+        if (!ok) return throttle.failed(source);
+        throttle.succeeded(source);
+        guard.release(raw(req));
+      },
       onTunnel: (t: Duplex, id: string, remote: string) => this.#accept(t, id, remote),
     };
-    http.on('request', (req, res) => handleControlRequest(ctx, req, res));
-    http.on('upgrade', (req, socket, head) => handleControlUpgrade(ctx, req, socket, head));
+    http.on('request', (req, res) => later(req, () => handleControlRequest(ctx, req, res)));
+    http.on('upgrade', (req, socket, head) => later(req, () => handleControlUpgrade(ctx, req, socket, head)));
     http.on('clientError', (_err, socket) => socket.destroy());
     http.on('tlsClientError', () => {});
     await new Promise<void>((resolve, reject) => {
@@ -160,10 +195,11 @@ export class TunnelServer {
       ...this.#opts.limits,
       logger: this.#log,
     });
-    const s: ClientSession = { id, remoteAddress, connectedAt: new Date(), ports: [], mux, transport, hello: false, closed: false };
+    const live = new Liveness(mux, transport);
+    const s: ClientSession = { id, remoteAddress, connectedAt: new Date(), ports: [], mux, live, transport, hello: false, closed: false };
     this.#sessions.set(id, s);
     // a session that never says hello would hold a slot forever
-    const helloTimer = setTimeout(() => s.hello || this.#drop(s, ErrorCode.PROTOCOL_ERROR, 'no hello within 30 s'), HELLO_TIMEOUT_MS);
+    const helloTimer = setTimeout(() => s.hello || this.#drop(s, ErrorCode.PROTOCOL_ERROR, 'no hello in time'), this.#opts.upgradeTimeoutMs ?? 5000);
     this.#log.info(`client ${id} connected from ${remoteAddress}${old ? ' (replaced its previous session)' : ''}`);
     mux.on('control', (msg: { type?: unknown; mode?: unknown; ports?: unknown }) => {
       if (msg.type === 'hello') void this.#hello(s, msg);
@@ -193,13 +229,7 @@ export class TunnelServer {
 
   #forward(port: number, socket: Socket, s: ClientSession): void {
     this.#metrics.track(port, socket);
-    try {
-      const stream = s.mux.openStream({ port, remote: `${socket.remoteAddress}:${socket.remotePort}` });
-      splice(stream, socket).catch(() => {});
-    } catch (err) {
-      this.#log.debug(`port ${port}: could not open a stream to ${s.id}: ${(err as Error).message}`);
-      socket.destroy();
-    }
+    forwardPublic(port, socket, s, (tried) => this.#registry.next(port, tried), this.#opts.openTimeoutMs ?? 2000);
   }
 
   #drop(s: ClientSession, code: number, reason: string): void {
