@@ -2,8 +2,9 @@
 // - dist/inlets.mjs: the standalone tunnel engine, one minified file with no dependencies, for
 //   Node 18+ (what `inletsctl download` installs).
 // - dist/inlets-server-<mode>.mjs: one exit-node server per tunnel mode (SERVER_BUNDLES; only tcp
-//   today, an http entry joins it later), which inletsctl embeds in cloud-init user-data. EC2 takes
-//   16,384 bytes of user-data; its size and margin are printed.
+//   today, an http entry joins it later), which inletsctl embeds in cloud-init user-data, and its
+//   smallest brotli form beside it (.mjs.br). EC2 takes 16,384 bytes of user-data; the size and
+//   margin of each mode at each provider are printed.
 // Both engines are minified twice (esbuild, then uglify-js: about 500 bytes less after compression on
 // the tcp server), so the engine's end-to-end tests, which run dist/inlets.mjs, test what uglify-js
 // made too; each bundle must start and answer before the build succeeds.
@@ -11,6 +12,7 @@
 //   dependencies stay in node_modules (loaded lazily, keeping `inletsctl --help` fast).
 import { build } from 'esbuild';
 import uglify from 'uglify-js';
+import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -59,11 +61,36 @@ for (const { out, entry, server } of engines) {
   writeFileSync(file, `#!/usr/bin/env node\n${code.replace(/^#!.*\n/, '')}${code.endsWith('\n') ? '' : '\n'}${footer}`);
   chmodSync(file, 0o755);
   selfCheck(file);
+  if (server) writeFileSync(`${file}.br`, smallestBrotli(readFileSync(file)));
+}
+
+/**
+ * The exit node's server as the user-data carries it (src/core/user-data/brotli-cache.ts): brotli
+ * quality 11 with the distance code parameters (NPOSTFIX 0-3, NDIRECT 0-15 steps of 2^NPOSTFIX)
+ * that make it smallest. Which ones win changes with every edit of the code, by up to ~50 bytes
+ * after base64 and gzip; trying all 64 takes about 4 s. Any brotli decoder reads every choice.
+ */
+function smallestBrotli(data) {
+  let best;
+  for (let postfix = 0; postfix <= 3; postfix++) {
+    for (let k = 0; k <= 15; k++) {
+      const out = brotliCompressSync(data, {
+        params: {
+          [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
+          [zlib.BROTLI_PARAM_SIZE_HINT]: data.length,
+          [zlib.BROTLI_PARAM_NPOSTFIX]: postfix,
+          [zlib.BROTLI_PARAM_NDIRECT]: k << postfix,
+        },
+      });
+      if (!best || out.length < best.length) best = out;
+    }
+  }
+  return best;
 }
 
 /** uglify-js over esbuild's output: it folds what esbuild leaves (passes=2, top-level names). */
 function squeeze(code, name) {
-  const r = uglify.minify(code, { module: true, compress: { passes: 2, toplevel: true }, mangle: { toplevel: true }, output: { comments: false } });
+  const r = uglify.minify(code, { module: true, compress: { passes: 3, toplevel: true }, mangle: { toplevel: true }, output: { comments: false } });
   if (r.error) throw new Error(`uglify-js on ${name}: ${r.error.message}`);
   return r.code;
 }

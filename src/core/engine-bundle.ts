@@ -5,10 +5,11 @@
  * relative to this package's root, so it works from `src/` (tests, tsx), from the built
  * `dist/inletsctl/` chunks and from an npm install alike.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readPackageInfo } from './download/package-info.js';
+import { knownBrotli } from './user-data/brotli-cache.js';
 
 /** A mode with a server bundle of its own (scripts/build.mjs SERVER_BUNDLES). */
 export type ServerMode = 'tcp';
@@ -27,13 +28,16 @@ export function engineBundlePath(mode: ServerMode = 'tcp'): string {
 }
 
 /**
- * The exit node's engine bundle's bytes.
+ * The exit node's engine bundle's bytes (and, when the build left it beside them, their brotli form).
  * @throws UsageError `ENGINE_BUNDLE_MISSING` when it was never built (a source checkout before
  *   `npm run build`).
  */
 export function readEngineBundle(path = engineBundlePath()): Buffer {
   try {
-    return readFileSync(path);
+    const bundle = readFileSync(path);
+    // Its brotli form (`<path>.br`, made by the build): used when it holds exactly these bytes.
+    if (existsSync(`${path}.br`)) knownBrotli(bundle, readFileSync(`${path}.br`));
+    return bundle;
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new UsageError(

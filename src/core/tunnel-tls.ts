@@ -17,14 +17,15 @@ export function tunnelServerName(tunnelId: string): string {
 }
 
 export interface TunnelTlsInput {
-  /** The tunnel's name: the certificate's common name. */
+  /** The tunnel's name; not in the certificate (its common name is `inlets`: a name of up to 63
+   * characters, twice, would cost user-data bytes, and verifiers read the subjectAltName). */
   name: string;
   tunnelId: string;
   /** The node's addresses, when known before the certificate is made (none of today's providers knows them). */
   ips?: string[];
 }
 
-/** A new ECDSA P-256 key and its self-signed certificate for the tunnel. */
+/** A new Ed25519 key and its self-signed certificate for the tunnel. */
 export function tunnelTls(input: TunnelTlsInput): SelfSigned {
-  return generateSelfSigned({ commonName: input.name, dnsNames: [tunnelServerName(input.tunnelId)], ips: input.ips ?? [] });
+  return generateSelfSigned({ commonName: 'inlets', dnsNames: [tunnelServerName(input.tunnelId)], ips: input.ips ?? [] });
 }

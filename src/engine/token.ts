@@ -39,7 +39,7 @@ export function resolveToken(sources: TokenSources, env: NodeJS.ProcessEnv = pro
     from = `--token-env ${sources.tokenEnv}`;
     value = env[sources.tokenEnv];
     if (value === undefined) {
-      throw new UsageError(`the environment variable ${sources.tokenEnv} (named by --token-env) is not set`, 'TOKEN_MISSING');
+      throw new UsageError(`--token-env: $${sources.tokenEnv} is not set`, 'TOKEN_MISSING');
     }
   } else {
     from = 'INLETS_TOKEN';
@@ -48,7 +48,7 @@ export function resolveToken(sources: TokenSources, env: NodeJS.ProcessEnv = pro
       throw new UsageError('no token given: use --token-file, --token-env NAME, --token, or set INLETS_TOKEN', 'TOKEN_MISSING');
     }
   }
-  if (value === '') throw new UsageError(`the token is empty (from ${from}); an empty token is never accepted`, 'TOKEN_EMPTY');
+  if (value === '') throw new UsageError(`the token from ${from} is empty; an empty token is never accepted`, 'TOKEN_EMPTY');
   return value;
 }
 

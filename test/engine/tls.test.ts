@@ -1,4 +1,4 @@
-import { X509Certificate, createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -62,16 +62,28 @@ describe('self-signed certificates', () => {
     const days = (Date.parse(cert.validTo) - Date.now()) / 86400_000;
     expect(days).toBeGreaterThan(3649);
     expect(days).toBeLessThan(3651);
-    expect(createPublicKey(identity.keyPem).asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(createPublicKey(identity.keyPem).asymmetricKeyType).toBe('ed25519');
+  });
+
+  it('keeps an ECDSA P-256 key that an older version made, signing with ecdsa-with-SHA256', () => {
+    const ecKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const kept = generateSelfSigned({ keyPem: ecKey, dnsNames: ['localhost'] });
+    const cert = new X509Certificate(kept.certPem);
+    expect(cert.verify(cert.publicKey)).toBe(true);
+    expect(cert.checkPrivateKey(createPrivateKey(ecKey))).toBe(true);
+    expect(execFileSync('openssl', ['x509', '-noout', '-text'], { input: kept.certPem }).toString()).toMatch(/Signature Algorithm: ecdsa-with-SHA256/);
+    const rsaKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(() => generateSelfSigned({ keyPem: rsaKey })).toThrow(expect.objectContaining({ code: 'TLS_KEY_INVALID' }));
   });
 
   it('parses with openssl, which shows every extension and verifies the signature', async () => {
     const text = execFileSync('openssl', ['x509', '-noout', '-text'], { input: identity.certPem }).toString();
     expect(text).toMatch(/Version: 3 \(0x2\)/);
-    expect(text).toMatch(/Signature Algorithm: ecdsa-with-SHA256/);
-    expect(text).toMatch(/ASN1 OID: prime256v1/);
+    expect(text).toMatch(/Signature Algorithm: ED25519/);
+    expect(text).toMatch(/Public Key Algorithm: ED25519/);
     expect(text).toMatch(/Basic Constraints: critical\s+CA:FALSE/);
-    expect(text).toMatch(/Key Usage: critical\s+Digital Signature/);
+    // keyUsage is left out (optional for a server certificate, RFC 5280 4.2.1.3): user-data bytes
+    expect(text).not.toMatch(/X509v3 Key Usage/);
     expect(text).toMatch(/Extended Key Usage:\s+TLS Web Server Authentication/);
     expect(text).toMatch(/DNS:localhost, IP Address:127\.0\.0\.1, IP Address:0:0:0:0:0:0:0:1/);
     // openssl verifies the self-signature too.
@@ -292,6 +304,6 @@ describe('identity store', () => {
     const again = await loadOrCreateIdentity(dir);
     expect(again.created).toBe(true);
     expect(again.pin).not.toBe(first.pin);
-    expect(createPrivateKey(await readFile(join(dir, 'server.key'), 'utf8')).asymmetricKeyType).toBe('ec');
+    expect(createPrivateKey(await readFile(join(dir, 'server.key'), 'utf8')).asymmetricKeyType).toBe('ed25519');
   });
 });

@@ -6,7 +6,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { CodedError } from '../../errors.js';
-import { gzipStable } from './cloud-config.js';
+import { gzipStable } from './gzip-stable.js';
 import type { ExitNodePlan, FileEncoding, PlannedFile } from './exit-node-plan.js';
 
 export const SCRIPT_HEADER = '#!/bin/bash';

@@ -4,8 +4,9 @@
  * (run by scripts-user, after the packages are in), so the order on the node is: files, Node,
  * then the unit is started. Reading refuses any key this project does not write.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { CodedError } from '../../errors.js';
+import { gzipStable } from './gzip-stable.js';
 import type { ExitNodePlan, FileEncoding, PlannedFile } from './exit-node-plan.js';
 import { readYaml, writeYaml, type YamlValue } from './yaml-subset.js';
 
@@ -24,18 +25,6 @@ export function writeCloudConfig(plan: ExitNodePlan, comment: string[]): string 
     runcmd: plan.commands,
   };
   return [CLOUD_CONFIG_HEADER, ...comment.map((c) => `# ${c}`.trimEnd()), writeYaml(doc)].join('\n');
-}
-
-/**
- * gzip at level 9 with the header's OS byte fixed to 3 (Unix): zlib writes the build platform
- * there, and the same input must render the same bytes everywhere (snapshots, reproducibility).
- * memLevel 9 (zlib's default is 8) saves about 25 bytes on the TCP-mode user-data; strategies other
- * than the default and zlib's 32 KiB window (already the largest) gain nothing on it.
- */
-export function gzipStable(data: Buffer): Buffer {
-  const out = gzipSync(data, { level: 9, memLevel: 9 });
-  out[9] = 3;
-  return out;
 }
 
 /** Encodes file content as cloud-init's write_files `encoding` expects it. */

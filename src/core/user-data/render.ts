@@ -6,7 +6,8 @@ import { gunzipSync } from 'node:zlib';
 import { CodedError, UsageError } from '../../errors.js';
 import { engineBundlePath, readEngineBundle } from '../engine-bundle.js';
 import { readBootScript, SCRIPT_HEADER, writeBootScript } from './boot-script.js';
-import { CLOUD_CONFIG_HEADER, gzipStable, readCloudConfig, writeCloudConfig } from './cloud-config.js';
+import { CLOUD_CONFIG_HEADER, readCloudConfig, writeCloudConfig } from './cloud-config.js';
+import { gzipStable } from './gzip-stable.js';
 import { buildExitNodePlan, type ExitNodePlan } from './exit-node-plan.js';
 
 export type UserDataFormat = 'cloud-config' | 'script';
@@ -29,7 +30,7 @@ export interface RenderInput {
   expiresAt?: string;
 }
 
-const COMMENT = ['inlets exit node (tcp mode) by inletsctl. Holds the token and TLS key: keep private.'];
+const COMMENT = ['inlets exit node (tcp) by inletsctl; holds the token and TLS key'];
 
 /**
  * Renders the user-data.

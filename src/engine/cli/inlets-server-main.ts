@@ -8,9 +8,5 @@ import { serverCommandWith } from './server-command.js';
 
 main(
   { 'tcp server': serverCommandWith() },
-  `Usage: inlets tcp server [flags]
-
-This is the exit node's build of inlets: it runs only the server.
-Run "inlets tcp server --help" for its flags; "inlets version" prints the version.
-`,
+  'Usage: inlets tcp server [flags] (see --help)\n',
 );

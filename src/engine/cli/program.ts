@@ -46,7 +46,7 @@ async function run(argv: string[], commands: Commands, help: string): Promise<vo
 
 function missing(command: Command | undefined, name: string): Command {
   if (command) return command;
-  throw new UsageError(`this is the exit node's build of inlets: it has no "inlets ${name}" (the full inlets has: inletsctl download)`, 'NOT_IMPLEMENTED');
+  throw new UsageError(`the exit node's inlets has no "${name}" (inletsctl download gets the full one)`, 'NOT_IMPLEMENTED');
 }
 
 /** Runs the program for `process.argv` and exits with its outcome. */

@@ -95,7 +95,7 @@ export function serverCommandWith(extras?: ServerExtras): Command {
   const flags = { ...FLAGS, ...extras?.flags } as typeof FLAGS & typeof EXTRA_FLAGS;
   return async (args, stopRequested) => {
     const v = parseFlags(args, flags);
-    if (v.help) return void process.stdout.write(extras ? helpText('tcp server [flags]', SUMMARY, flags, extras.help) : helpText('tcp server [flags]', `${SUMMARY}\nT${LEAN.slice(1)}.`, flags));
+    if (v.help) return void process.stdout.write(extras ? helpText('tcp server [flags]', SUMMARY, flags, extras.help) : helpText('tcp server [flags]', `T${LEAN.slice(1)}.`, flags));
     const port = Number(v['control-port'] ?? 8123);
     if (!/^\d+$/.test(v['control-port'] ?? '1') || port > 65535) throw new UsageError(`--control-port: "${v['control-port']}" is not a port`);
     const keepalive = secondsFlag(v.keepalive, 'keepalive');
@@ -129,7 +129,7 @@ export function serverCommandWith(extras?: ServerExtras): Command {
     });
     await server.start();
     if (tls) process.stdout.write(`TLS public key pin: ${pinOf(tls.certPem)}\n`);
-    else log.warn('--disable-tls: the control port speaks plain HTTP; put a TLS-terminating proxy in front of it');
+    else log.warn('--disable-tls: plain HTTP on the control port; put a TLS proxy in front');
     await stopRequested;
     log.info('stopping');
     await server.stop();
@@ -137,8 +137,7 @@ export function serverCommandWith(extras?: ServerExtras): Command {
 }
 
 /** Why the exit node's build asks for more. */
-const LEAN =
-  "this is the exit node's build of inlets: it needs --tls-cert and --tls-key (or --disable-tls), has no --state-dir or --generate, and leaves what the flags do to the full inlets's --help";
+const LEAN = "the exit node's inlets needs --tls-cert and --tls-key, or --disable-tls";
 
 /** The full `inlets tcp server`. */
 export const serverCommand: Command = /* @__PURE__ */ serverCommandWith({

@@ -69,7 +69,7 @@ export class ServerMetrics {
     const sorted = [...this.#ports].sort((a, b) => a[0] - b[0]);
     head('inlets_open_connections', 'gauge', 'Public connections open, per port.');
     for (const [p, c] of sorted) out.push(`inlets_open_connections{port="${p}"} ${c.open}`);
-    head('inlets_bytes_total', 'counter', 'Bytes through public ports; in = from public peers, out = to them.');
+    head('inlets_bytes_total', 'counter', 'Public port bytes; in: from public peers, out: to them.');
     for (const [p, c] of sorted) out.push(`inlets_bytes_total{port="${p}",direction="in"} ${c.in}`, `inlets_bytes_total{port="${p}",direction="out"} ${c.out}`);
     out.push(...processMetricLines());
     return out.join('\n') + '\n';

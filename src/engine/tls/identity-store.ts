@@ -7,7 +7,7 @@ import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { pinOf } from './pin.js';
-import { generateSelfSigned, requestedSanWords, sanWords, type SelfSignedOptions } from './self-signed.js';
+import { TLS_KEY_TYPES, generateSelfSigned, requestedSanWords, sanWords, type SelfSignedOptions } from './self-signed.js';
 
 export interface Identity {
   certPem: string;
@@ -35,7 +35,7 @@ export async function loadOrCreateIdentity(stateDir: string, options: SelfSigned
   const keyPem = await readFile(keyPath, 'utf8').catch(() => undefined);
   const certPem = await readFile(certPath, 'utf8').catch(() => undefined);
 
-  const keyValid = keyPem !== undefined && isEcKey(keyPem);
+  const keyValid = keyPem !== undefined && isUsableKey(keyPem);
   if (keyValid && certPem !== undefined && certUsable(certPem, keyPem, requestedSanWords(options))) {
     await chmod(keyPath, 0o600);
     await chmod(certPath, 0o600);
@@ -47,9 +47,9 @@ export async function loadOrCreateIdentity(stateDir: string, options: SelfSigned
   return { certPem: made.certPem, keyPem: keyValid ? keyPem : made.keyPem, pin: made.pin, created: true };
 }
 
-function isEcKey(pem: string): boolean {
+function isUsableKey(pem: string): boolean {
   try {
-    return createPrivateKey(pem).asymmetricKeyType === 'ec';
+    return TLS_KEY_TYPES.includes(createPrivateKey(pem).asymmetricKeyType!);
   } catch {
     return false;
   }

@@ -25,36 +25,47 @@ export interface SelfSignedOptions {
 
 export interface SelfSigned {
   certPem: string;
-  /** PKCS#8 PEM of the ECDSA P-256 private key. */
+  /** PKCS#8 PEM of the private key (Ed25519; an ECDSA P-256 key given as `keyPem` is kept). */
   keyPem: string;
   /** `sha256:<hex>` of the public key (see pin.ts). */
   pin: string;
 }
 
+/** Signature algorithm identifiers: RFC 5758 (ecdsa-with-SHA256), RFC 8410 (Ed25519, no parameters). */
 const ECDSA_WITH_SHA256 = /* @__PURE__ */ der.sequence(/* @__PURE__ */ der.oid('1.2.840.10045.4.3.2'));
+const ED25519 = /* @__PURE__ */ der.sequence(/* @__PURE__ */ der.oid('1.3.101.112'));
 
-/** Makes an ECDSA P-256 key (or reuses `keyPem`) and a self-signed X.509 v3 server certificate. */
+/** Key types a certificate is made for; new keys are Ed25519 (its key and certificate are the smallest: user-data bytes). */
+export const TLS_KEY_TYPES = ['ed25519', 'ec'];
+
+/**
+ * Makes an Ed25519 key (or reuses `keyPem`, Ed25519 or ECDSA P-256, as older versions made) and a
+ * self-signed X.509 v3 server certificate.
+ */
 export function generateSelfSigned(options: SelfSignedOptions = {}): SelfSigned {
   const { commonName = 'inlets', ips = [], dnsNames = [], days = 3650 } = options;
   let privateKey: KeyObject;
   if (options.keyPem) {
     privateKey = createPrivateKey(options.keyPem);
-    if (privateKey.asymmetricKeyType !== 'ec') throw new UsageError('the TLS key must be an ECDSA key', 'TLS_KEY_INVALID');
+    if (!TLS_KEY_TYPES.includes(privateKey.asymmetricKeyType!)) throw new UsageError('the TLS key must be an Ed25519 or ECDSA key', 'TLS_KEY_INVALID');
   } else {
-    privateKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+    privateKey = generateKeyPairSync('ed25519').privateKey;
   }
+  const ec = privateKey.asymmetricKeyType === 'ec';
+  const algorithm = ec ? ECDSA_WITH_SHA256 : ED25519;
   const publicKey = createPublicKey(privateKey);
   const spki = publicKey.export({ type: 'spki', format: 'der' });
 
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] & 0x7f) | 0x40; // positive, and exactly 16 bytes long
+  // 12 random bytes: over the 64 bits of entropy CAs give serials, 4 user-data bytes under the usual 16
+  const serial = randomBytes(12);
+  serial[0] = (serial[0] & 0x7f) | 0x40; // positive, and exactly 12 bytes long
   const name = der.sequence(der.set(der.sequence(der.oid('2.5.4.3'), der.utf8String(commonName))));
   const now = Date.now();
   const validity = der.sequence(der.time(new Date(now - 3600_000)), der.time(new Date(now + days * 86400_000)));
 
   const extensions = [
     extension('2.5.29.19', true, der.sequence()), // basicConstraints: CA false
-    extension('2.5.29.15', true, der.bitString(Buffer.from([0x80]), 7)), // keyUsage: digitalSignature
+    // no keyUsage: it is optional for a server certificate (RFC 5280 4.2.1.3), and bytes count
     extension('2.5.29.37', false, der.sequence(der.oid('1.3.6.1.5.5.7.3.1'))), // extKeyUsage: serverAuth
   ];
   if (ips.length > 0 || dnsNames.length > 0) {
@@ -68,15 +79,16 @@ export function generateSelfSigned(options: SelfSignedOptions = {}): SelfSigned 
   const tbs = der.sequence(
     der.explicit(0, der.smallInteger(2)), // v3
     der.unsignedInteger(serial),
-    ECDSA_WITH_SHA256,
+    algorithm,
     name,
     validity,
     name,
     spki,
     der.explicit(3, der.sequence(...extensions)),
   );
-  const signature = sign('sha256', tbs, privateKey); // DER Ecdsa-Sig-Value, as X.509 wants
-  const cert = der.sequence(tbs, ECDSA_WITH_SHA256, der.bitString(signature));
+  // ECDSA: a DER Ecdsa-Sig-Value, as X.509 wants; Ed25519 signs the message itself (no digest)
+  const signature = sign(ec ? 'sha256' : null, tbs, privateKey);
+  const cert = der.sequence(tbs, algorithm, der.bitString(signature));
 
   return {
     certPem: toPem('CERTIFICATE', cert),

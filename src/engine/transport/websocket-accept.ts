@@ -47,7 +47,7 @@ export function upgradeToWebSocket(
   if (!protocol) {
     refuseUpgrade(socket, 426, {
       code: 'VERSION_UNSUPPORTED',
-      message: `none of the offered protocol versions (${offered.join(', ') || 'none'}) is supported; this server speaks ${options.protocols.join(', ')}`,
+      message: `no offered protocol version (${offered.join(', ') || 'none'}) is one this server speaks: ${options.protocols.join(', ')}`,
       supported: options.protocols,
       offered,
     });

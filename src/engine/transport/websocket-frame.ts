@@ -219,7 +219,7 @@ export class FrameParser {
       if (!fin) throw protocolError('fragmented control frame');
       if ((b1 & 0x7f) > MAX_CONTROL_PAYLOAD) throw protocolError('control frame payload over 125 bytes');
     } else if (opcode === OP_TEXT) {
-      throw protocolError('text message received; this protocol uses binary messages only');
+      throw protocolError('text message: this protocol uses binary messages only');
     } else if (opcode === OP_BINARY) {
       if (this.#messageBytes >= 0) throw protocolError('new message before the previous one finished');
     } else if (opcode === OP_CONTINUATION) {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# inlets exit node (tcp mode) by inletsctl. Holds the token and TLS key: keep private.
+# inlets exit node (tcp) by inletsctl; holds the token and TLS key
 set -euo pipefail
 umask 022
 put_file() { # PATH OWNER MODE ENCODING; the content comes on stdin
@@ -19,11 +19,9 @@ put_file() { # PATH OWNER MODE ENCODING; the content comes on stdin
 
 put_file /usr/local/lib/inlets/inlets.mjs root:root 0755 text <<'INLETS_EOF'
 #!/usr/bin/env node
-// Runs inlets-server.mjs.br (the inlets server, brotli'd to fit the user-data) from beside this file.
-import { readFileSync } from 'node:fs';
-import { brotliDecompressSync } from 'node:zlib';
-const js = brotliDecompressSync(readFileSync(new URL('inlets-server.mjs.br', import.meta.url)));
-await import('data:text/javascript;base64,' + js.toString('base64'));
+import { readFileSync as f } from 'node:fs';
+import { brotliDecompressSync as b } from 'node:zlib';
+await import('data:text/javascript;base64,' + b(f(new URL('inlets-server.mjs.br', import.meta.url))).toString('base64'));
 INLETS_EOF
 put_file /usr/local/lib/inlets/inlets-server.mjs.br root:root 0644 b64 <<'INLETS_EOF'
 GzkA+OVt+51VNGrl/KKFIAqVUcpCUEWJizMtrVogzgYUA7aXzYkTzaG+epvyb+wrBIaRch4=
@@ -43,7 +41,7 @@ INLETS_TOKEN=0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0
 INLETS_EOF
 put_file /etc/systemd/system/inlets.service root:root 0644 text <<'INLETS_EOF'
 [Unit]
-Description=inlets tunnel server (TCP mode), installed by inletsctl
+Description=inlets tcp server (inletsctl)
 After=network-online.target
 Wants=network-online.target
 
