@@ -22,7 +22,7 @@ export const openstackProvider: ProviderModule = {
       reason:
         'the smallest default flavor a Debian cloud image fits, and a Debian 12 image by name; both differ per cloud, so give --plan and --image; see https://docs.openstack.org/nova/latest/user/flavors.html',
       // Private clouds have no list price.
-      monthlyUsd: 0,
+      monthlyUsd: null,
     },
     regions: [],
     credentials: openStackCredentials('your cloud dashboard → Identity → Application Credentials → Create, or download the openrc file (Project → API Access)'),

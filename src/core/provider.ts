@@ -155,8 +155,8 @@ export interface ProviderDescription {
     zone?: string;
     /** Why these defaults (cheapest plan, Debian image…), with a link. */
     reason: string;
-    /** Estimated monthly cost of the default plan, in US dollars. */
-    monthlyUsd: number;
+    /** Estimated monthly cost of the default plan, in US dollars; null when there is no list price (a private OpenStack cloud). */
+    monthlyUsd: number | null;
   };
   /**
    * Regions offered when prompting on a TTY; the first is the default. When not empty, `create

@@ -48,7 +48,7 @@ export function resolveToken(sources: TokenSources, env: NodeJS.ProcessEnv = pro
       throw new UsageError('no token given: use --token-file, --token-env NAME, --token, or set INLETS_TOKEN', 'TOKEN_MISSING');
     }
   }
-  if (value === '') throw new UsageError(`the token from ${from} is empty; an empty token is never accepted`, 'TOKEN_EMPTY');
+  if (value === '') throw new UsageError(`the token is empty (from ${from}); an empty token is never accepted`, 'TOKEN_EMPTY');
   return value;
 }
 

@@ -31,7 +31,7 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
   if (providerName === undefined && interactive) {
     providerName = await askChoice(
       'Provider',
-      reg.descriptions().map((d) => ({ value: d.name, name: `${d.name} (${d.title})`, description: `${d.defaults.region}, ${d.defaults.plan}, ~$${d.defaults.monthlyUsd}/month` })),
+      reg.descriptions().map((d) => ({ value: d.name, name: `${d.name} (${d.title})`, description: `${d.defaults.region}, ${d.defaults.plan}, ${d.defaults.monthlyUsd === null ? 'your cloud\'s price' : `~$${d.defaults.monthlyUsd}/month`}` })),
       reg.defaultName,
     );
   }

@@ -5,7 +5,8 @@
 import type { ProviderDescription } from '../../core/provider.js';
 
 /** US dollars a month: `4`, `7.70`, `10.16` (cents only when there are some). */
-export function usdText(usd: number): string {
+export function usdText(usd: number | null): string {
+  if (usd === null) return "your cloud's";
   return Number.isInteger(usd) ? String(usd) : usd.toFixed(2);
 }
 

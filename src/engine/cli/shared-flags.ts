@@ -47,7 +47,7 @@ type TokenValues = { token?: string; 'token-file'?: string; 'token-env'?: string
 
 /** The token from `--token`, `--token-file` or `--token-env` (warning about `--token`). */
 export async function tokenFrom(values: TokenValues, log: Logger): Promise<string> {
-  if (values.token !== undefined) log.warn('--token shows in the process list; prefer --token-file or --token-env');
+  if (values.token !== undefined) log.warn('--token is visible to every user in the process list; prefer --token-file or --token-env');
   return resolveToken({ token: values.token, tokenFile: values['token-file'], tokenEnv: values['token-env'] }, process.env);
 }
 
