@@ -14,6 +14,7 @@ import { azureProvider } from './azure/index.js';
 import { ec2Provider } from './ec2/index.js';
 import { civoProvider } from './civo/index.js';
 import { upcloudProvider } from './upcloud/index.js';
+import { vultrProvider } from './vultr/index.js';
 import { sshProvider } from './ssh/index.js';
 import { openstackProvider } from './openstack/index.js';
 import { ovhProvider } from './ovh/index.js';
@@ -28,6 +29,7 @@ export const providers: ProviderModule[] = [
   ec2Provider,
   civoProvider,
   upcloudProvider,
+  vultrProvider,
   sshProvider,
   openstackProvider,
   ovhProvider,

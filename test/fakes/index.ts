@@ -8,6 +8,7 @@ import { gceFakeEntry } from './gce-entry.js';
 import { azureFakeEntry } from './azure-entry.js';
 import { ec2FakeEntry } from './ec2-entry.js';
 import { civoFakeEntry } from './civo-entry.js';
+import { vultrFakeEntry } from './vultr-entry.js';
 import { openStackFakeEntry } from './openstack-entry.js';
 
 export interface FakeStartOptions {
@@ -102,6 +103,7 @@ export const fakes: FakeEntry[] = [
       return fake;
     },
   },
+  vultrFakeEntry,
   openStackFakeEntry('openstack', 'RegionOne'),
   openStackFakeEntry('ovh', 'GRA11'),
 ];
