@@ -18,8 +18,8 @@
  * documents (for instance lists) as a JSON object but the shared validator does not read.
  *
  * Behaviour modelled:
- * - instances get their IPv4 (a loopback address) at create, are `provisioning` for
- *   `activeAfterPolls` observations, then `running`, when their user data (base64 in
+ * - instances get their IPv4 (a loopback address) at create, are `provisioning` (then `booting`
+ *   on the last look) for `activeAfterPolls` observations, then `running`, when their user data (base64 in
  *   `metadata.user_data`) boots there; DELETE removes them at once (`{}`), and detaches them from
  *   their firewall;
  * - labels are unique in the account, for instances and for firewalls (400 with field `label`);
@@ -70,7 +70,7 @@ interface InstanceRecord {
   type: string;
   image: string;
   tags: string[];
-  status: 'provisioning' | 'running';
+  status: 'provisioning' | 'booting' | 'running';
   ip: string;
   userData: Buffer;
   firewallId?: number;
@@ -332,10 +332,14 @@ export class LinodeFake extends FakeCloudServer {
 
   /** A GET saw the instance: after enough of them it is running, and boots its user data. */
   private observe(s: InstanceRecord): void {
-    if (s.status !== 'provisioning' || s.foreign) return;
+    if (s.status === 'running' || s.foreign) return;
     s.polls++;
     if (this.neverActiveAll || this.neverActiveNames.has(s.label) || [...this.neverActiveNames].some((n) => s.tags.includes(`inletsctl:${n}`))) return;
-    if (s.polls < (this.options.activeAfterPolls ?? 2)) return;
+    const after = this.options.activeAfterPolls ?? 2;
+    if (s.polls < after) {
+      if (s.polls === after - 1) s.status = 'booting'; // the last look before running
+      return;
+    }
     s.status = 'running';
     if (s.userData.length > 0) this.booter.boot(String(s.id), s.userData, s.ip);
   }

@@ -14,6 +14,7 @@ import { deleteUntilDone, rejection, request as baseRequest, waitActive } from '
 import { useFakeTestHooks } from './fake-test-hooks.js';
 import { deletedByNewProvider, finishedByNewProvider, foreignIdForbidden, sameNameSurvives } from '../helpers/v2-provider-checks.js';
 import type { CreateRequest } from '../../src/core/provider.js';
+import { makeSandbox, requireBuild, runCli } from '../cli/cli-harness.js';
 
 const TOKEN = 'linode-dummy-token-for-the-fake';
 let fake: LinodeFake;
@@ -198,6 +199,24 @@ describe('linode provider', () => {
     expect(Buffer.alloc(d.userData.limitBytes + 3).toString('base64').length).toBeGreaterThan(65_535);
     expect(d.firewall).toBe('optional');
     expect(d.regions[0]).toBe(d.defaults.region);
+  });
+});
+
+describe('linode in the built CLI', () => {
+  it('inletsctl providers shows the region, plan, image, monthly cost and how to get the token', async () => {
+    requireBuild();
+    const sb = await makeSandbox();
+    try {
+      const table = await runCli(['providers'], sb.env);
+      expect(table.code, table.stderr).toBe(0);
+      expect(table.stdout).toMatch(/^linode\s+gb-lon\s+g6-nanode-1\s+linode\/debian12\s+5\s+optional \(--firewall\)\s+--access-token, --access-token-file, INLETS_ACCESS_TOKEN, LINODE_TOKEN/m);
+      const json = JSON.parse((await runCli(['providers', '--json'], sb.env)).stdout) as { providers: Array<{ name: string; credentials: { howTo: string }; defaults: { reason: string } }> };
+      const linode = json.providers.find((p) => p.name === 'linode')!;
+      expect(linode.credentials.howTo).toMatch(/API Tokens → Create a Personal Access Token/);
+      expect(linode.defaults.reason).toMatch(/\$5\/month list price as known on 2026-12-07/);
+    } finally {
+      await sb.cleanup();
+    }
   });
 });
 
