@@ -64,7 +64,10 @@ export const linodeProvider: ProviderModule = {
       // 65,535 bytes of base64 (see LINODE_USER_DATA_BASE64_LIMIT): 49,149 raw bytes.
       limitBytes: LINODE_USER_DATA_RAW_LIMIT,
       format: 'cloud-config',
-      // Sent base64-encoded, so bytes of any kind pass; cloud-init unpacks gzip'd user data itself.
+      // Sent base64-encoded, so bytes of any kind pass; cloud-init unpacks gzip'd user data itself
+      // ("Content found to be gzip compressed will be uncompressed":
+      // https://docs.cloud-init.io/en/latest/explanation/format.html; its Akamai datasource:
+      // https://docs.cloud-init.io/en/latest/reference/datasources/akamai.html).
       binary: true,
     },
     // --firewall makes a Cloud Firewall opening only the tunnel's ports; without it the instance
