@@ -18,6 +18,7 @@ import { vultrProvider } from './vultr/index.js';
 import { sshProvider } from './ssh/index.js';
 import { openstackProvider } from './openstack/index.js';
 import { ovhProvider } from './ovh/index.js';
+import { linodeProvider } from './linode/index.js';
 
 /** Every provider, in the order `inletsctl providers` and the prompts show them. */
 export const providers: ProviderModule[] = [
@@ -33,6 +34,7 @@ export const providers: ProviderModule[] = [
   sshProvider,
   openstackProvider,
   ovhProvider,
+  linodeProvider,
 ];
 
 /** The provider `create` uses when `--provider` is not given. */

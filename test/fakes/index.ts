@@ -10,6 +10,7 @@ import { ec2FakeEntry } from './ec2-entry.js';
 import { civoFakeEntry } from './civo-entry.js';
 import { vultrFakeEntry } from './vultr-entry.js';
 import { openStackFakeEntry } from './openstack-entry.js';
+import { linodeFakeEntry } from './linode-entry.js';
 
 export interface FakeStartOptions {
   /** Observations before an instance turns active. */
@@ -106,6 +107,7 @@ export const fakes: FakeEntry[] = [
   vultrFakeEntry,
   openStackFakeEntry('openstack', 'RegionOne'),
   openStackFakeEntry('ovh', 'GRA11'),
+  linodeFakeEntry,
 ];
 
 /** The fake for a provider, or undefined. */
