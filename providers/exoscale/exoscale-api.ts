@@ -10,7 +10,7 @@
  * API reference: https://openapi-v2.exoscale.com/
  */
 import { ProviderError, type ProviderErrorCode } from '../../src/errors.js';
-import { RestClient, apiBaseUrl, parseRetryAfter, type CloudErrorInfo, type RequestOptions, type RestResponse } from '../shared/rest-client.js';
+import { RestClient, parseRetryAfter, type CloudErrorInfo, type RequestOptions, type RestResponse } from '../shared/rest-client.js';
 import { SIGNATURE_TTL_SECONDS, authorizationHeader } from './exoscale-sign.js';
 import { EXOSCALE_API_URL_ENV } from './index.js';
 
@@ -112,5 +112,5 @@ export class ExoscaleApi {
 /** The override to use: `--api-url`, else $EXOSCALE_API_URL, else none (the zone's endpoint). */
 export function apiOverride(apiUrl: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const chosen = apiUrl || env[EXOSCALE_API_URL_ENV];
-  return chosen ? apiBaseUrl(chosen, EXOSCALE_API_URL_ENV, chosen, env) : undefined;
+  return chosen ? chosen.replace(/\/+$/, '') : undefined;
 }

@@ -226,6 +226,25 @@ describe('exoscale provider', () => {
     expect(leftovers(fake)).toEqual({});
   });
 
+  it('without an override, talks to each zone\'s own endpoint (https://api-{zone}.exoscale.com/v2), signed', async () => {
+    await start();
+    const seen: string[] = [];
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      seen.push(String(input));
+      expect(String((init?.headers as Record<string, string>).authorization)).toMatch(/^EXO2-HMAC-SHA256 credential=EXOfakekey0123456789abcdef,expires=/);
+      return new Response(JSON.stringify({ instances: [] }), { status: 200, headers: { 'content-type': 'application/json' } });
+    });
+    const saved = process.env.EXOSCALE_API_URL;
+    delete process.env.EXOSCALE_API_URL;
+    try {
+      const real = createExoscaleProvider({ credentials: { 'api-key': KEY, 'api-secret': EXOSCALE_FAKE_SECRET }, options: {}, stateDir: stateDir() });
+      expect(await real.list()).toEqual([]);
+    } finally {
+      if (saved !== undefined) process.env.EXOSCALE_API_URL = saved;
+    }
+    expect(seen).toEqual(exoscaleProvider.description.regions.map((z) => `https://api-${z}.exoscale.com/v2/instance`));
+  });
+
   it('reads security group names strictly, maps every state, and describes itself', async () => {
     await start();
     expect(readSecurityGroupName(securityGroupName('my-tunnel', 'a1b2c3d4e5f6'))).toEqual({ ours: true, name: 'my-tunnel', tunnelId: 'a1b2c3d4e5f6' });
