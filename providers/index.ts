@@ -19,6 +19,7 @@ import { sshProvider } from './ssh/index.js';
 import { openstackProvider } from './openstack/index.js';
 import { ovhProvider } from './ovh/index.js';
 import { linodeProvider } from './linode/index.js';
+import { exoscaleProvider } from './exoscale/index.js';
 
 /** Every provider, in the order `inletsctl providers` and the prompts show them. */
 export const providers: ProviderModule[] = [
@@ -35,6 +36,7 @@ export const providers: ProviderModule[] = [
   openstackProvider,
   ovhProvider,
   linodeProvider,
+  exoscaleProvider,
 ];
 
 /** The provider `create` uses when `--provider` is not given. */

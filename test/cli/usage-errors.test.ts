@@ -37,6 +37,7 @@ describe('usage errors before any work', () => {
     { title: 'a region Linode does not have', args: ['--provider', 'linode', '--region', 'mars-1'], env: { LINODE_TOKEN: 't' }, message: /linode has no region "mars-1"; its regions: gb-lon, eu-central, /, code: 'UNKNOWN_REGION' },
     { title: 'missing Linode credentials off a terminal', args: ['--provider', 'linode'], message: /missing linode credentials: --access-token, --access-token-file, \$INLETS_ACCESS_TOKEN or \$LINODE_TOKEN/, code: 'MISSING_VALUES' },
     { title: 'neither OpenStack secret (a password or an application credential secret)', args: ['--provider', 'openstack'], message: /missing openstack credentials: --password, .*--application-credential-secret.*\$OS_PASSWORD.*clouds\.yaml/, code: 'MISSING_VALUES' },
+    { title: 'no Exoscale API key (the key names the credential; its secret signs)', args: ['--provider', 'exoscale'], env: { EXOSCALE_API_SECRET: 's' }, message: /missing exoscale credentials: --api-key, --api-secret, --api-secret-file or \$EXOSCALE_API_KEY/, code: 'MISSING_VALUES' },
     { title: 'a token and a token file at once', args: ['--provider', 'digitalocean', '--access-token', 'a', '--access-token-file', '/dev/null'], message: /give --access-token or --access-token-file, not both/, code: 'CONFLICTING_CREDENTIALS' },
     { title: '--dry-run with --test', args: ['--provider', 'local', '--dry-run', '--test'], message: /--dry-run creates nothing, so there is nothing for --test to test/, code: 'CONFLICTING_FLAGS' },
   ];

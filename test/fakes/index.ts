@@ -11,6 +11,7 @@ import { civoFakeEntry } from './civo-entry.js';
 import { vultrFakeEntry } from './vultr-entry.js';
 import { openStackFakeEntry } from './openstack-entry.js';
 import { linodeFakeEntry } from './linode-entry.js';
+import { exoscaleFakeEntry } from './exoscale-entry.js';
 
 export interface FakeStartOptions {
   /** Observations before an instance turns active. */
@@ -108,6 +109,7 @@ export const fakes: FakeEntry[] = [
   openStackFakeEntry('openstack', 'RegionOne'),
   openStackFakeEntry('ovh', 'GRA11'),
   linodeFakeEntry,
+  exoscaleFakeEntry,
 ];
 
 /** The fake for a provider, or undefined. */

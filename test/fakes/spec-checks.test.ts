@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { digitalOceanValidator } from './digitalocean-fake.js';
 import { checkHetznerRequest } from './hetzner-schemas.js';
+import { exoscaleValidator } from './exoscale-fake.js';
 import type { FakeRequest } from './fake-cloud-server.js';
 
 const auth = { authorization: 'Bearer x', 'content-type': 'application/json' };
@@ -66,5 +67,44 @@ describe('Hetzner documented request checks', () => {
     expect(checkHetznerRequest(req('GET', '/servers?labels=x'))).toContain('query parameter labels is not documented');
     expect(checkHetznerRequest(req('GET', '/servers', undefined, {}))).toContain('no bearer token in Authorization');
     expect(checkHetznerRequest(req('PUT', '/servers/1'))[0]).toMatch(/not an endpoint/);
+  });
+});
+
+describe('Exoscale OpenAPI checks', () => {
+  const json = { 'content-type': 'application/json' };
+  const exo = (method: string, path: string, body?: unknown) => {
+    const url = new URL(path, 'http://x');
+    return exoscaleValidator().checkRequest({ method, pathname: url.pathname, query: url.searchParams, headers: json, body: body === undefined ? '' : JSON.stringify(body) });
+  };
+  const instance = {
+    name: 'inlets-a', 'instance-type': { id: '0b1a0000-0000-4000-8000-000000000001' }, template: { id: '7e3a0000-0000-4000-8000-000000000013' }, 'disk-size': 10,
+    'security-groups': [{ id: '5e60d000-0000-4000-8000-000000000001' }], 'public-ip-assignment': 'inet4', labels: { 'managed-by': 'inletsctl' }, 'user-data': 'I2Nsb3VkLWNvbmZpZwo=',
+  };
+
+  it('accepts what inletsctl sends and names the operations', () => {
+    expect(exo('POST', '/instance', instance)).toMatchObject({ op: { operationId: 'create-instance' }, problems: [] });
+    expect(exo('GET', '/template?visibility=public')).toMatchObject({ op: { operationId: 'list-templates' }, problems: [] });
+    expect(exo('POST', '/security-group/5e60d000-0000-4000-8000-000000000001/rules', { 'flow-direction': 'ingress', protocol: 'tcp', network: '0.0.0.0/0', 'start-port': 8123, 'end-port': 8123 }).problems).toEqual([]);
+    expect(exo('GET', '/operation/5e60d000-0000-4000-8000-000000000001').op?.operationId).toBe('get-operation');
+  });
+
+  it('finds missing fields, bad values, user-data over its limit, unknown parameters and paths', () => {
+    const { 'disk-size': _omit, ...noDisk } = instance;
+    expect(exo('POST', '/instance', noDisk).problems.join()).toMatch(/disk-size/);
+    expect(exo('POST', '/instance', { ...instance, 'disk-size': 5 }).problems.join()).toMatch(/must be >= 10/);
+    expect(exo('POST', '/instance', { ...instance, 'user-data': 'A'.repeat(32_772) }).problems.join()).toMatch(/must NOT have more than 32768 characters/);
+    expect(exo('POST', '/instance', { ...instance, 'public-ip-assignment': 'ipv4' }).problems.join()).toMatch(/allowed values/);
+    expect(exo('POST', '/security-group/x/rules', { protocol: 'tcp' }).problems.join()).toMatch(/flow-direction|uuid/);
+    expect(exo('GET', '/template?visibility=everyone').problems.join()).toMatch(/visibility/);
+    expect(exo('GET', '/instance?page=2').problems).toContain('query parameter page is not documented');
+    expect(exo('GET', '/instances').problems).toEqual(['path not documented']);
+  });
+
+  it('checks response bodies against the operation', () => {
+    const v = exoscaleValidator();
+    const { op } = exo('GET', '/operation/5e60d000-0000-4000-8000-000000000001');
+    expect(v.checkResponse(op!, 200, JSON.stringify({ id: '5e60d000-0000-4000-8000-000000000001', state: 'pending' }), 'application/json')).toEqual([]);
+    expect(v.checkResponse(op!, 200, JSON.stringify({ id: '5e60d000-0000-4000-8000-000000000001', state: 'done' }), 'application/json').join()).toMatch(/allowed values/);
+    expect(v.checkResponse(op!, 404, JSON.stringify({ message: 'x' }), 'application/json').join()).toMatch(/status 404 not documented/);
   });
 });
