@@ -17,6 +17,7 @@ import { upcloudProvider } from './upcloud/index.js';
 import { sshProvider } from './ssh/index.js';
 import { openstackProvider } from './openstack/index.js';
 import { ovhProvider } from './ovh/index.js';
+import { scalewayProvider } from './scaleway/index.js';
 
 /** Every provider, in the order `inletsctl providers` and the prompts show them. */
 export const providers: ProviderModule[] = [
@@ -31,6 +32,7 @@ export const providers: ProviderModule[] = [
   sshProvider,
   openstackProvider,
   ovhProvider,
+  scalewayProvider,
 ];
 
 /** The provider `create` uses when `--provider` is not given. */

@@ -9,6 +9,7 @@ import { azureFakeEntry } from './azure-entry.js';
 import { ec2FakeEntry } from './ec2-entry.js';
 import { civoFakeEntry } from './civo-entry.js';
 import { openStackFakeEntry } from './openstack-entry.js';
+import { scalewayFakeEntry } from './scaleway-entry.js';
 
 export interface FakeStartOptions {
   /** Observations before an instance turns active. */
@@ -104,6 +105,7 @@ export const fakes: FakeEntry[] = [
   },
   openStackFakeEntry('openstack', 'RegionOne'),
   openStackFakeEntry('ovh', 'GRA11'),
+  scalewayFakeEntry,
 ];
 
 /** The fake for a provider, or undefined. */
