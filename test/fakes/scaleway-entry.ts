@@ -19,7 +19,11 @@ export const scalewayFakeEntry: FakeEntry = {
     'servers.list', 'security_groups.list', 'security_groups.delete',
   ],
   creatingOps: ['security_groups.create', 'security_group_rules.set', 'servers.create', 'user_data.set', 'servers.action'],
-  createOp: 'servers.create',
+  // The call that starts the VM is the power-on action, the last of create's calls: before it the
+  // Instance is stopped, without user data, and will not boot by itself. A create killed between
+  // `servers.create` and the power-on leaves such an Instance: `status` calls it an error (it will
+  // never serve), `list` shows it and delete removes it with its volume (test/providers/scaleway.test.ts).
+  createOp: 'servers.action',
   statusOp: 'servers.get',
   cliEnv: { SCW_DEFAULT_PROJECT_ID: SCALEWAY_FAKE_PROJECT },
   seedHost: (fake, host) => (fake as import('./scaleway-fake.js').ScalewayFake).seedServer(host),

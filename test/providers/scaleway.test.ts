@@ -100,7 +100,7 @@ describe('scaleway provider', () => {
     expect(leftovers(fake)).toEqual({});
   });
 
-  it('an Instance never powered on (a failed power-on) is deleted, then its volumes, which Scaleway keeps otherwise', async () => {
+  it('an Instance never powered on (a failed power-on, or a create killed before it) is listed as an error, deleted, then its volumes, which Scaleway keeps otherwise', async () => {
     const provider = await start();
     fake.inject({ kind: 'server-error', op: 'servers.action' });
     const req = request('inlets-stopped-0004', { firewall: true });
@@ -108,8 +108,11 @@ describe('scaleway provider', () => {
     expect(err).toMatchObject({ code: 'API_UNAVAILABLE', retryable: false });
     expect(err.message).toContain('was created but not started');
     expect(fake.holdings()).toMatchObject({ servers: 1, volumes: 1, securityGroups: 1 });
+    // What another process sees (a create killed before its power-on leaves the same): a stopped Instance that will never serve.
+    const seen = (await newProvider().list()).find((h) => h.tunnelId === req.tunnelId);
+    expect(seen).toMatchObject({ name: req.name, status: 'error', providerStatus: 'stopped' });
     const mark = fake.log.length;
-    await deleteUntilDone(provider, { name: req.name, tunnelId: req.tunnelId, region: 'fr-par-1' });
+    await deleteUntilDone(newProvider(), { name: req.name, tunnelId: req.tunnelId, region: 'fr-par-1' });
     const ops = opsSince(mark);
     expect(ops).toContain('servers.delete');
     expect(ops.indexOf('volumes.delete')).toBeGreaterThan(ops.indexOf('servers.delete'));
