@@ -10,6 +10,7 @@ import { securityGroupName, securityGroupRules } from '../../providers/scaleway/
 import { scalewayProvider } from '../../providers/scaleway/index.js';
 import { ScalewayFake, type ScalewayFakeOptions } from '../fakes/scaleway-fake.js';
 import { SCALEWAY_FAKE_PROJECT } from '../fakes/scaleway-entry.js';
+import { checkScalewayRequest } from '../fakes/scaleway-schemas.js';
 import { leftovers } from '../fakes/index.js';
 import { deleteUntilDone, rejection, request as baseRequest, waitActive } from './provider-steps.js';
 import { useFakeTestHooks } from './fake-test-hooks.js';
@@ -264,3 +265,33 @@ async function foreignId(): Promise<string> {
   if (!id) throw new Error('the fake has no foreign Instance');
   return id;
 }
+
+describe('the Scaleway fake\'s request checks catch what they claim', () => {
+  const headers = { 'x-auth-token': 'x', 'content-type': 'application/json' };
+  const check = (method: string, path: string, body?: unknown, h: Record<string, string> = headers) => {
+    const url = new URL(path, 'http://x');
+    const rawBody = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+    return checkScalewayRequest({ method, pathname: url.pathname, query: url.searchParams, headers: h, rawBody, body: typeof body === 'string' ? undefined : body });
+  };
+  const server = { name: 'inlets-a', commercial_type: 'STARDUST1-S', image: SCALEWAY_FAKE_PROJECT, dynamic_ip_required: true, project: SCALEWAY_FAKE_PROJECT, tags: ['inletsctl'] };
+
+  it('accepts what the reference allows', () => {
+    expect(check('POST', '/instance/v1/zones/fr-par-1/servers', server)).toEqual([]);
+    expect(check('GET', '/instance/v1/zones/fr-par-1/servers?tags=inletsctl&page=2&per_page=100')).toEqual([]);
+    expect(check('PATCH', '/instance/v1/zones/fr-par-1/servers/abc/user_data/cloud-init', '#cloud-config\n', { 'x-auth-token': 'x', 'content-type': 'text/plain' })).toEqual([]);
+    expect(check('GET', '/marketplace/v2/local-images?image_label=debian_bookworm&zone=fr-par-1&page=1&page_size=100', undefined, {})).toEqual([]);
+  });
+
+  it('finds misspelt fields, a bearer header, JSON user data, bad paging, unknown zones and endpoints', () => {
+    expect(check('POST', '/instance/v1/zones/fr-par-1/servers', { ...server, user_data: 'x' }).join()).toMatch(/must NOT have additional properties/);
+    expect(check('POST', '/instance/v1/zones/fr-par-1/servers', { ...server, organization: SCALEWAY_FAKE_PROJECT }).join()).toMatch(/must NOT be valid/);
+    expect(check('GET', '/instance/v1/zones/fr-par-1/servers', undefined, { authorization: 'Bearer x' })).toEqual(['no secret key in X-Auth-Token', 'an Authorization header: Scaleway takes the secret key in X-Auth-Token']);
+    expect(check('PATCH', '/instance/v1/zones/fr-par-1/servers/abc/user_data/cloud-init', { a: 1 }).join()).toMatch(/not text\/plain/);
+    expect(check('PATCH', '/instance/v1/zones/fr-par-1/servers/abc/user_data/init', 'x', { 'x-auth-token': 'x', 'content-type': 'text/plain' }).join()).toMatch(/"cloud-init" key/);
+    expect(check('GET', '/instance/v1/zones/fr-par-1/servers?per_page=500').join()).toMatch(/per_page is at most 100/);
+    expect(check('GET', '/instance/v1/zones/fr-par-1/servers?tag=x').join()).toMatch(/query parameter tag is not documented/);
+    expect(check('GET', '/instance/v1/zones/fr-par-9/servers').join()).toMatch(/zone fr-par-9 is not one of/);
+    expect(check('PUT', '/instance/v1/zones/fr-par-1/security_groups/abc/rules', { rules: [{ action: 'accept', protocol: 'tcp', direction: 'inbound', ip_range: '0.0.0.0/0' }] }).join()).toMatch(/protocol must be equal to one of/);
+    expect(check('GET', '/instance/v1/zones/fr-par-1/serverz')).toEqual(['GET /instance/v1/zones/fr-par-1/serverz is not an endpoint this fake knows from the reference']);
+  });
+});
