@@ -40,6 +40,8 @@ export interface Server {
   public_ip?: { address?: string } | null;
   public_ips?: Array<{ address?: string; family?: string }> | null;
   volumes?: Record<string, { id: string; volume_type?: string }> | null;
+  /** The actions the Instance takes in its present state (`poweron`, `terminate`…). */
+  allowed_actions?: string[];
 }
 
 /** A Marketplace local image: one image version in one zone. */
@@ -182,12 +184,16 @@ class ScalewayProvider implements Provider {
 
   /**
    * One step of removing Instance `s`: terminate a running or starting one (the reference: its
-   * attached volumes, local and block, are deleted with it); delete a stopped one, then its
-   * volumes; leave one that is stopping (a terminate in progress) or locked to the next step.
+   * attached volumes, local and block, are deleted with it) once its `allowed_actions` include
+   * terminate; delete a stopped one, then its volumes; leave one that is stopping (a terminate in
+   * progress) or locked to the next step. (A volume whose delete fails after its Instance's is
+   * no longer found by a later step: Scaleway's server volumes carry no tags of ours.)
    */
   private async removeStep(zone: string, s: Server): Promise<void> {
     const at = `/servers/${encodeURIComponent(s.id)}`;
     if (s.state === 'running' || s.state === 'starting' || s.state === 'stopped in place') {
+      // The Instance says which actions it takes now: without `terminate` (still powering on), the next step asks again.
+      if (Array.isArray(s.allowed_actions) && !s.allowed_actions.includes('terminate')) return;
       const res = await this.api.zonal<{ type?: unknown }>('POST', zone, `${at}/action`, { body: { action: 'terminate' }, accept: [400, 404, 409] });
       // While it changes state (a power-on still in progress) Scaleway refuses with `transient_state`: the next step asks again.
       if ((res.status === 400 || res.status === 409) && res.body?.type !== 'transient_state') throw refused(`POST ${at}/action`, res.status, res.body);

@@ -26,6 +26,7 @@
  *   (starting: assumed) makes it `stopping` for one observation, then it is gone with its volumes
  *   and its dynamic IP, as the reference says; other actions in other states answer 400
  *   `invalid_request_error` (assumed), and any action while `stopping` 409 `transient_state`;
+ *   each Instance lists its `allowed_actions` for its state (starting: terminate, assumed);
  * - `DELETE /servers/{id}` only of a stopped Instance (else 400, assumed); its volumes stay,
  *   detached, and `DELETE /volumes/{id}` deletes a detached one (an attached one: 400, assumed);
  * - a security group still used by an Instance cannot be deleted (412 `precondition_failed`,
@@ -133,6 +134,7 @@ export class ScalewayFake extends FakeCloudServer {
   private neverActiveAll = false;
   private readonly neverActiveNames = new Set<string>();
   private readonly foreignCount: number;
+  private noTerminate: string | undefined;
 
   constructor(private readonly options: ScalewayFakeOptions = {}) {
     super(options);
@@ -166,6 +168,11 @@ export class ScalewayFake extends FakeCloudServer {
       foreignServersMissing: this.foreignCount - foreign.length,
       defaultSecurityGroupsMissing: SCALEWAY_FAKE_ZONES.length - builtIn.length,
     };
+  }
+
+  /** Makes one Instance (or none, with undefined) leave `terminate` out of its allowed actions. */
+  forbidTerminate(id: string | undefined): void {
+    this.noTerminate = id;
   }
 
   neverActive(name?: string): void {
@@ -346,7 +353,7 @@ export class ScalewayFake extends FakeCloudServer {
     if (action === 'poweron' && s.state === 'stopped') {
       s.state = 'starting';
       s.polls = 0;
-    } else if (action === 'terminate' && (s.state === 'running' || s.state === 'starting')) {
+    } else if (action === 'terminate' && (s.state === 'running' || s.state === 'starting') && s.id !== this.noTerminate) {
       s.state = 'stopping';
       s.terminating = true;
       s.polls = 0;
@@ -448,8 +455,9 @@ export class ScalewayFake extends FakeCloudServer {
       s.volumeIds.map((v, i) => [String(i), { id: v, name: 'Debian Bookworm', volume_type: 'l_ssd', size: 10_000_000_000, state: 'available', zone: s.zone, boot: i === 0, server: { id: s.id, name: s.name } }]),
     );
     const allowed: Record<State, string[]> = { stopped: ['poweron', 'backup'], starting: ['terminate'], running: ['poweroff', 'terminate', 'reboot', 'stop_in_place', 'backup'], stopping: [] };
+    const actions = s.id === this.noTerminate ? allowed[s.state].filter((a) => a !== 'terminate') : allowed[s.state];
     return {
-      id: s.id, name: s.name, organization: s.project, project: s.project, allowed_actions: allowed[s.state], tags: s.tags, commercial_type: s.commercialType,
+      id: s.id, name: s.name, organization: s.project, project: s.project, allowed_actions: actions, tags: s.tags, commercial_type: s.commercialType,
       creation_date: s.createdAt, dynamic_ip_required: s.dynamicIp, routed_ip_enabled: true, enable_ipv6: false, hostname: s.name,
       image: { id: s.imageId, name: 'Debian Bookworm', arch: 'x86_64', zone: s.zone }, protected: false, private_ip: null, public_ip: ip, public_ips: ip ? [ip] : [],
       mac_address: 'de:00:00:00:00:01', modification_date: s.createdAt, state: s.state, location: null, ipv6: null, boot_type: 'local', volumes,

@@ -120,6 +120,19 @@ describe('scaleway provider', () => {
     expect(leftovers(fake)).toEqual({});
   });
 
+  it('terminates only when the Instance allows it (allowed_actions), and takes transient_state as "not yet"', async () => {
+    const provider = await start();
+    const req = request('inlets-patient-0012');
+    const created = await provider.create(req);
+    fake.forbidTerminate(created.id);
+    const mark = fake.log.length;
+    expect(await provider.delete({ name: req.name, tunnelId: req.tunnelId, region: 'fr-par-1' })).toBe('pending');
+    expect(opsSince(mark)).not.toContain('servers.action');
+    fake.forbidTerminate(undefined);
+    await deleteUntilDone(provider, { name: req.name, tunnelId: req.tunnelId, region: 'fr-par-1' });
+    expect(leftovers(fake)).toEqual({});
+  });
+
   it('finds an Instance by id alone in another zone, and deletes it', async () => {
     const provider = await start();
     const ams = request('inlets-swift-lynx-0005', { region: 'nl-ams-2', plan: 'DEV1-S' });
