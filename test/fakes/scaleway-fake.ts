@@ -14,7 +14,7 @@
  * - authentication by `X-Auth-Token` (the Marketplace is public); ids are UUIDs;
  * - the Marketplace serves `debian_bookworm` and `ubuntu_jammy` local images per zone, one of type
  *   `instance_local` and one `instance_sbs`, with ids that differ per zone; STARDUST1-S is sold
- *   in fr-par-1 and nl-ams-1 only (assumed: Scaleway sells it in few zones);
+ *   in fr-par-1, nl-ams-1 and pl-waw-2 only (assumed: Scaleway sells it in few zones);
  * - `POST /servers` makes a `stopped` Instance with one local volume (l_ssd) and no public IP,
  *   in the zone's default security group (open to all, not ours) unless one is named; it checks
  *   the commercial type, the image (in the zone, compatible with the type) and the group;
@@ -122,7 +122,7 @@ interface LocalImage {
 const PROJECT_ID = SCALEWAY_FAKE_PROJECT;
 /** Commercial types sold in every zone, and STARDUST1-S where it is (assumed). */
 const TYPES = ['DEV1-S', 'DEV1-M', 'PLAY2-PICO', 'PLAY2-NANO'];
-const STARDUST_ZONES = ['fr-par-1', 'nl-ams-1'];
+const STARDUST_ZONES = ['fr-par-1', 'nl-ams-1', 'pl-waw-2'];
 const LOCAL_STORAGE_TYPES = ['STARDUST1-S', 'DEV1-S', 'DEV1-M'];
 
 export class ScalewayFake extends FakeCloudServer {
