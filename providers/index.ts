@@ -20,6 +20,7 @@ import { openstackProvider } from './openstack/index.js';
 import { ovhProvider } from './ovh/index.js';
 import { linodeProvider } from './linode/index.js';
 import { exoscaleProvider } from './exoscale/index.js';
+import { scalewayProvider } from './scaleway/index.js';
 
 /** Every provider, in the order `inletsctl providers` and the prompts show them. */
 export const providers: ProviderModule[] = [
@@ -37,6 +38,7 @@ export const providers: ProviderModule[] = [
   ovhProvider,
   linodeProvider,
   exoscaleProvider,
+  scalewayProvider,
 ];
 
 /** The provider `create` uses when `--provider` is not given. */

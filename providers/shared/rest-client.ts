@@ -64,6 +64,11 @@ export interface RequestOptions {
   accept?: number[];
   /** Extra request headers (never a secret: use authHeaders for those). */
   headers?: Record<string, string>;
+  /**
+   * A body sent as it is, instead of JSON (Scaleway's user data is `text/plain`), with this
+   * content type; `body` is then ignored.
+   */
+  text?: { body: string; contentType: string };
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -90,12 +95,13 @@ export class RestClient {
     const url = new URL(this.options.baseUrl + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const what = `${method} ${url.pathname}`;
-    const sent = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const sent = opts.text ? opts.text.body : opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const auth = this.options.authHeaders
       ? this.options.authHeaders({ method, url, body: sent })
       : { authorization: this.options.authorization ?? `Bearer ${this.options.token ?? ''}` };
     const headers: Record<string, string> = { ...auth, accept: 'application/json', ...opts.headers };
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.text) headers['content-type'] = opts.text.contentType;
+    else if (opts.body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     let text: string;
     try {

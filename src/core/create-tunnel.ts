@@ -35,7 +35,10 @@ export interface PlanInput {
   token?: string;
   apiUrl?: string;
   options: Record<string, string | number | boolean>;
-  /** ISO 8601 expiry (`--ttl`): recorded in state, marked on the host, and the node powers off then. */
+  /**
+   * ISO 8601 expiry (`--ttl`): recorded in state, marked on the host, and a node this run makes
+   * powers off then (not a server the user already has: `placement: false`).
+   */
   expiresAt?: string;
 }
 
@@ -53,7 +56,10 @@ export function planTunnel(input: PlanInput): TunnelPlan {
   const tunnelId = newTunnelId();
   const tls = tunnelTls({ name: input.name, tunnelId });
   const { format, binary, limitBytes } = input.description.userData;
-  const userData = renderUserData({ mode: 'tcp', token, tls: { certPem: tls.certPem, keyPem: tls.keyPem }, controlPort: input.controlPort, format, binary, expiresAt: input.expiresAt });
+  // The power-off timer only on machines this run makes: a server the user already has (placement
+  // false: ssh) is never powered off; its expiry is still recorded and marked, for prune.
+  const powerOffAt = input.description.placement === false ? undefined : input.expiresAt;
+  const userData = renderUserData({ mode: 'tcp', token, tls: { certPem: tls.certPem, keyPem: tls.keyPem }, controlPort: input.controlPort, format, binary, expiresAt: powerOffAt });
   checkUserDataSize(userData, limitBytes, input.description.name);
   const now = new Date().toISOString();
   const record: TunnelRecord = {

@@ -12,6 +12,7 @@ import { vultrFakeEntry } from './vultr-entry.js';
 import { openStackFakeEntry } from './openstack-entry.js';
 import { linodeFakeEntry } from './linode-entry.js';
 import { exoscaleFakeEntry } from './exoscale-entry.js';
+import { scalewayFakeEntry } from './scaleway-entry.js';
 
 export interface FakeStartOptions {
   /** Observations before an instance turns active. */
@@ -110,6 +111,7 @@ export const fakes: FakeEntry[] = [
   openStackFakeEntry('ovh', 'GRA11'),
   linodeFakeEntry,
   exoscaleFakeEntry,
+  scalewayFakeEntry,
 ];
 
 /** The fake for a provider, or undefined. */
