@@ -13,6 +13,7 @@ import { deleteUntilDone, rejection, request as baseRequest, waitActive } from '
 import { useFakeTestHooks } from './fake-test-hooks.js';
 import { deletedByNewProvider, finishedByNewProvider, foreignIdForbidden, sameNameSurvives } from '../helpers/v2-provider-checks.js';
 import type { CreateRequest } from '../../src/core/provider.js';
+import { expectListFaultsMapped } from '../helpers/fault-mapping.js';
 
 const TOKEN = 'civo-dummy-api-key-for-the-fake';
 let fake: CivoFake;
@@ -89,20 +90,11 @@ describe('civo provider', () => {
 
   it('maps errors to codes, quoting Civo\'s code and reason and never the key', async () => {
     const provider = await start();
-    const cases = [
-      { kind: 'rate-limit', code: 'RATE_LIMITED', text: 'too_many_requests' },
-      { kind: 'server-error', code: 'API_UNAVAILABLE', text: 'internal server error (injected)' },
-      { kind: 'drop', code: 'NETWORK', text: 'GET /v2/instances' },
-      { kind: 'hang', code: 'NETWORK', text: 'no answer within 1500 ms' },
-    ] as const;
-    for (const c of cases) {
-      fake.inject({ kind: c.kind, op: 'instances.list', retryAfterSeconds: 3 });
-      const err = await rejection(provider.list());
-      expect(err, c.kind).toMatchObject({ code: c.code, retryable: true });
-      expect(err.message).toContain(c.text);
-      expect(err.message).not.toContain(TOKEN);
-      if (c.kind === 'rate-limit') expect(err.retryAfterMs).toBe(3000);
-    }
+    await expectListFaultsMapped(fake, provider, {
+      op: 'instances.list',
+      secret: TOKEN,
+      texts: { 'rate-limit': 'too_many_requests', 'server-error': 'internal server error (injected)', drop: 'GET /v2/instances', hang: 'no answer within 1500 ms' },
+    });
     fake.inject({ kind: 'rate-limit', op: 'instances.list', retryAfterSeconds: null });
     expect(await rejection(provider.list())).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: undefined });
     expect(await provider.list()).toEqual([]);

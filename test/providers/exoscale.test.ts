@@ -15,6 +15,7 @@ import { deleteUntilDone, rejection, request as baseRequest, waitActive } from '
 import { useFakeTestHooks } from './fake-test-hooks.js';
 import { deletedByNewProvider, finishedByNewProvider, foreignIdForbidden, sameNameSurvives } from '../helpers/v2-provider-checks.js';
 import type { CreateRequest } from '../../src/core/provider.js';
+import { expectListFaultsMapped } from '../helpers/fault-mapping.js';
 
 const KEY = 'EXOfakekey0123456789abcdef';
 let fake: ExoscaleFake;
@@ -181,20 +182,11 @@ describe('exoscale provider', () => {
 
   it('maps errors to codes, quoting Exoscale\'s message and never the secret', async () => {
     const provider = await start();
-    const cases = [
-      { kind: 'rate-limit', code: 'RATE_LIMITED', text: 'API rate limit exceeded (injected)' },
-      { kind: 'server-error', code: 'API_UNAVAILABLE', text: 'internal server error (injected)' },
-      { kind: 'drop', code: 'NETWORK', text: 'GET /v2/instance' },
-      { kind: 'hang', code: 'NETWORK', text: 'no answer within 1500 ms' },
-    ] as const;
-    for (const c of cases) {
-      fake.inject({ kind: c.kind, op: 'list-instances', retryAfterSeconds: 3 });
-      const err = await rejection(provider.list());
-      expect(err, c.kind).toMatchObject({ code: c.code, retryable: true });
-      expect(err.message).toContain(c.text);
-      expect(err.message).not.toContain(EXOSCALE_FAKE_SECRET);
-      if (c.kind === 'rate-limit') expect(err.retryAfterMs).toBe(3000);
-    }
+    await expectListFaultsMapped(fake, provider, {
+      op: 'list-instances',
+      secret: EXOSCALE_FAKE_SECRET,
+      texts: { 'rate-limit': 'API rate limit exceeded (injected)', 'server-error': 'internal server error (injected)', drop: 'GET /v2/instance', hang: 'no answer within 1500 ms' },
+    });
     fake.inject({ kind: 'rate-limit', op: 'list-instances', retryAfterSeconds: null });
     expect(await rejection(provider.list())).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: undefined });
     expect(await provider.list()).toEqual([]);

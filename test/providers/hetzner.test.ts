@@ -14,6 +14,7 @@ import { HetznerFake, type HetznerFakeOptions } from '../fakes/hetzner-fake.js';
 import { leftovers } from '../fakes/index.js';
 import { deleteUntilDone, rejection, request as baseRequest, waitActive } from './provider-steps.js';
 import type { CreateRequest } from '../../src/core/provider.js';
+import { expectListFaultsMapped } from '../helpers/fault-mapping.js';
 
 const TOKEN = 'hcloud-dummy-token-for-the-fake';
 let stateDir: string;
@@ -96,20 +97,11 @@ describe('hetzner provider', () => {
 
   it('maps errors to codes, quoting Hetzner\'s message and never the token', async () => {
     const provider = await start();
-    const cases = [
-      { kind: 'rate-limit', code: 'RATE_LIMITED', text: 'rate_limit_exceeded' },
-      { kind: 'server-error', code: 'API_UNAVAILABLE', text: 'internal server error' },
-      { kind: 'drop', code: 'NETWORK', text: 'GET /v1/servers' },
-      { kind: 'hang', code: 'NETWORK', text: 'no answer within 1500 ms' },
-    ] as const;
-    for (const c of cases) {
-      fake.inject({ kind: c.kind, op: 'servers.list', retryAfterSeconds: 3 });
-      const err = await rejection(provider.list());
-      expect(err, c.kind).toMatchObject({ code: c.code, retryable: true });
-      expect(err.message).toContain(c.text);
-      expect(err.message).not.toContain(TOKEN);
-      if (c.kind === 'rate-limit') expect(err.retryAfterMs).toBe(3000);
-    }
+    await expectListFaultsMapped(fake, provider, {
+      op: 'servers.list',
+      secret: TOKEN,
+      texts: { 'rate-limit': 'rate_limit_exceeded', 'server-error': 'internal server error', drop: 'GET /v1/servers', hang: 'no answer within 1500 ms' },
+    });
     expect(await provider.list()).toEqual([]);
   });
 

@@ -15,6 +15,7 @@ import { useFakeTestHooks } from './fake-test-hooks.js';
 import { deletedByNewProvider, finishedByNewProvider, foreignIdForbidden, sameNameSurvives } from '../helpers/v2-provider-checks.js';
 import type { CreateRequest } from '../../src/core/provider.js';
 import { makeSandbox, requireBuild, runCli } from '../cli/cli-harness.js';
+import { expectListFaultsMapped } from '../helpers/fault-mapping.js';
 
 const TOKEN = 'linode-dummy-token-for-the-fake';
 let fake: LinodeFake;
@@ -129,20 +130,11 @@ describe('linode provider', () => {
 
   it('maps errors to codes, quoting Linode\'s reasons and never the token; 429 honours Retry-After, else X-RateLimit-Reset', async () => {
     const provider = await start();
-    const cases = [
-      { kind: 'rate-limit', code: 'RATE_LIMITED', text: 'Too many requests' },
-      { kind: 'server-error', code: 'API_UNAVAILABLE', text: 'internal server error (injected)' },
-      { kind: 'drop', code: 'NETWORK', text: 'GET /v4/linode/instances' },
-      { kind: 'hang', code: 'NETWORK', text: 'no answer within 1500 ms' },
-    ] as const;
-    for (const c of cases) {
-      fake.inject({ kind: c.kind, op: 'get-linode-instances', retryAfterSeconds: 3 });
-      const err = await rejection(provider.list());
-      expect(err, c.kind).toMatchObject({ code: c.code, retryable: true });
-      expect(err.message).toContain(c.text);
-      expect(err.message).not.toContain(TOKEN);
-      if (c.kind === 'rate-limit') expect(err.retryAfterMs).toBe(3000);
-    }
+    await expectListFaultsMapped(fake, provider, {
+      op: 'get-linode-instances',
+      secret: TOKEN,
+      texts: { 'rate-limit': 'Too many requests', 'server-error': 'internal server error (injected)', drop: 'GET /v4/linode/instances', hang: 'no answer within 1500 ms' },
+    });
     fake.inject({ kind: 'rate-limit', op: 'get-linode-instances', retryAfterSeconds: null });
     const reset = await rejection(provider.list());
     expect(reset.code).toBe('RATE_LIMITED');

@@ -16,6 +16,7 @@ import { deleteUntilDone, rejection, request as baseRequest, waitActive } from '
 import { useFakeTestHooks } from './fake-test-hooks.js';
 import { deletedByNewProvider, finishedByNewProvider, foreignIdForbidden, sameNameSurvives } from '../helpers/v2-provider-checks.js';
 import type { CreateRequest } from '../../src/core/provider.js';
+import { expectListFaultsMapped } from '../helpers/fault-mapping.js';
 
 const SECRET = 'scw-dummy-secret-key-for-the-fake';
 let fake: ScalewayFake;
@@ -167,20 +168,11 @@ describe('scaleway provider', () => {
 
   it('maps errors to codes, quoting Scaleway\'s message and type and never the secret key; 429 waits as Retry-After or X-RateLimit-Reset says', async () => {
     const provider = await start();
-    const cases = [
-      { kind: 'rate-limit', code: 'RATE_LIMITED', text: '(too_many_requests): API rate limit exceeded (injected)' },
-      { kind: 'server-error', code: 'API_UNAVAILABLE', text: '(internal_error): internal server error (injected)' },
-      { kind: 'drop', code: 'NETWORK', text: 'GET /instance/v1/zones/fr-par-1/servers' },
-      { kind: 'hang', code: 'NETWORK', text: 'no answer within 1500 ms' },
-    ] as const;
-    for (const c of cases) {
-      fake.inject({ kind: c.kind, op: 'servers.list', retryAfterSeconds: 3 });
-      const err = await rejection(provider.list());
-      expect(err, c.kind).toMatchObject({ code: c.code, retryable: true });
-      expect(err.message).toContain(c.text);
-      expect(err.message).not.toContain(SECRET);
-      if (c.kind === 'rate-limit') expect(err.retryAfterMs).toBe(3000);
-    }
+    await expectListFaultsMapped(fake, provider, {
+      op: 'servers.list',
+      secret: SECRET,
+      texts: { 'rate-limit': '(too_many_requests): API rate limit exceeded (injected)', 'server-error': '(internal_error): internal server error (injected)', drop: 'GET /instance/v1/zones/fr-par-1/servers', hang: 'no answer within 1500 ms' },
+    });
     // Without Retry-After, the fake's X-RateLimit-Reset (1 s) says how long.
     fake.inject({ kind: 'rate-limit', op: 'servers.list', retryAfterSeconds: null });
     expect(await rejection(provider.list())).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 1000 });

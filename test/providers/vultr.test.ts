@@ -14,6 +14,7 @@ import { deleteUntilDone, rejection, request as baseRequest, waitActive } from '
 import { useFakeTestHooks } from './fake-test-hooks.js';
 import { deletedByNewProvider, finishedByNewProvider, foreignIdForbidden, sameNameSurvives } from '../helpers/v2-provider-checks.js';
 import type { CreateRequest } from '../../src/core/provider.js';
+import { expectListFaultsMapped } from '../helpers/fault-mapping.js';
 
 const TOKEN = 'vultr-dummy-api-key-for-the-fake';
 let fake: VultrFake;
@@ -135,20 +136,11 @@ describe('vultr provider', () => {
 
   it('maps errors to codes, quoting Vultr\'s `error` and never the key; 429 waits Retry-After, else one second', async () => {
     const provider = await start();
-    const cases = [
-      { kind: 'rate-limit', code: 'RATE_LIMITED', text: 'API rate limit exceeded (injected)' },
-      { kind: 'server-error', code: 'API_UNAVAILABLE', text: 'internal server error (injected)' },
-      { kind: 'drop', code: 'NETWORK', text: 'GET /v2/instances' },
-      { kind: 'hang', code: 'NETWORK', text: 'no answer within 1500 ms' },
-    ] as const;
-    for (const c of cases) {
-      fake.inject({ kind: c.kind, op: 'list-instances', retryAfterSeconds: 3 });
-      const err = await rejection(provider.list());
-      expect(err, c.kind).toMatchObject({ code: c.code, retryable: true });
-      expect(err.message).toContain(c.text);
-      expect(err.message).not.toContain(TOKEN);
-      if (c.kind === 'rate-limit') expect(err.retryAfterMs).toBe(3000);
-    }
+    await expectListFaultsMapped(fake, provider, {
+      op: 'list-instances',
+      secret: TOKEN,
+      texts: { 'rate-limit': 'API rate limit exceeded (injected)', 'server-error': 'internal server error (injected)', drop: 'GET /v2/instances', hang: 'no answer within 1500 ms' },
+    });
     fake.inject({ kind: 'rate-limit', op: 'list-instances', retryAfterSeconds: null });
     expect(await rejection(provider.list())).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 1000 });
 
