@@ -49,7 +49,7 @@ export const scalewayProvider: ProviderModule = {
       required: true,
     },
     extraFlags: {
-      'project-id': { describe: 'Scaleway Project id to create Instances in (needed by create)', type: 'string', env: SCALEWAY_PROJECT_ENV },
+      'project-id': { describe: 'Scaleway Project id to create Instances in (needed by create)', type: 'string', env: SCALEWAY_PROJECT_ENV, requiredToCreate: true },
     },
     apiUrlEnv: SCALEWAY_API_URL_ENV,
     userData: {

@@ -25,7 +25,7 @@ export const sshProvider: ProviderModule = {
       required: false,
     },
     extraFlags: {
-      host: { describe: 'Address or name of the server to install the exit node on', type: 'string', env: 'INLETSCTL_SSH_HOST' },
+      host: { describe: 'Address or name of the server to install the exit node on', type: 'string', env: 'INLETSCTL_SSH_HOST', requiredToCreate: true },
       'ssh-user': { describe: 'SSH user (root, or a user with password-less sudo)', type: 'string', default: 'root' },
       'ssh-port': { describe: 'SSH port', type: 'number', default: 22 },
       'ssh-key': { describe: 'Private key file (default: the SSH agent at $SSH_AUTH_SOCK)', type: 'string' },

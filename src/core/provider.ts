@@ -142,6 +142,8 @@ export interface ExtraFlag {
   default?: string | number | boolean;
   /** Environment variable that supplies the flag when it is not given. */
   env?: string;
+  /** `create` needs it (from the flag, `env` or the default): a usage error before any work without it. */
+  requiredToCreate?: boolean;
 }
 
 export interface ProviderDescription {

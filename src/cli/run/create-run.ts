@@ -60,6 +60,12 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
   if (context.missing.length) {
     throw new UsageError(`missing ${context.missing.join('; ')} (stdin is not a terminal, so nothing was asked)`, 'MISSING_VALUES');
   }
+  // A dry run makes nothing, as it needs no credentials.
+  const needed = dryRun ? [] : Object.entries(description.extraFlags).filter(([flag, spec]) => spec.requiredToCreate && context.options[flag] === undefined);
+  if (needed.length) {
+    const ways = needed.map(([flag, spec]) => `--${flag}${spec.env ? ` (or $${spec.env})` : ''}`);
+    throw new UsageError(`${description.name} needs ${ways.join(' and ')} to create`, 'MISSING_VALUES');
+  }
 
   const plan = planTunnel({
     name,
