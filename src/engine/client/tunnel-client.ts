@@ -4,7 +4,8 @@
  * any loss except a refusal (PROTOCOL.md §6, §9).
  */
 import { EventEmitter } from 'node:events';
-import { connect } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { TunnelError, UsageError, isFatalTunnelCode } from '../../errors.js';
 import { closedWithin } from '../closed-within.js';
@@ -19,6 +20,7 @@ import { ENGINE_VERSION } from '../version.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { asNotInlets } from './not-inlets.js';
 import type { UpstreamMap } from './upstream-map.js';
+import type { HttpUpstream } from './http-upstreams.js';
 
 export interface TunnelClientOptions {
   /** `wss://host:8123` (or `ws://` for a server behind a TLS-terminating proxy). */
@@ -28,6 +30,11 @@ export interface TunnelClientOptions {
   clientId?: string;
   trust: TlsTrust;
   upstreams: UpstreamMap;
+  /** HTTP mode (PROTOCOL.md §6.2): host (or `*`) → upstream; the session then says `mode: http`. */
+  hosts?: Map<string, HttpUpstream>;
+  /** https upstreams: verify against this CA (PEM) instead of the system's, or not at all. */
+  upstreamCa?: string;
+  upstreamInsecure?: boolean;
   /** Reconnect delays; defaults 500 ms doubling to 30 s, ±20 % jitter. */
   reconnect?: BackoffOptions;
   /** PING interval in ms (default 10000) and silence before giving up (default 30000). */
@@ -132,16 +139,18 @@ export class TunnelClient extends EventEmitter {
     this.#transport = duplex;
     if (this.#abort.signal.aborted) mux.close();
     let ended: Error | undefined;
-    mux.on('control', (msg: { type?: string; accepted?: number[]; refused?: Refusal[] }) => {
+    mux.on('control', (msg: { type?: string; accepted?: number[]; refused?: Refusal[]; hosts?: string[]; refusedHosts?: { host: string; message: string }[] }) => {
       if (msg.type !== 'welcome') return;
       const accepted = msg.accepted ?? [];
       const refused = msg.refused ?? [];
+      const hosts = msg.hosts ?? [];
       for (const r of refused) this.#log.error(`port ${r.port} refused by the server: ${r.message} (${r.code})`);
-      this.emit('welcome', accepted, refused);
-      if (accepted.length) {
-        this.#log.info(`connected to ${url}: serving public ports ${accepted.join(', ')}`);
+      for (const r of msg.refusedHosts ?? []) this.#log.error(`host ${r.host} refused by the server: ${r.message}`);
+      this.emit('welcome', accepted, refused, hosts);
+      if (accepted.length || hosts.length) {
+        this.#log.info(`connected to ${url}: serving ${[accepted.length && `public ports ${accepted.join(', ')}`, hosts.length && `hosts ${hosts.join(', ')}`].filter(Boolean).join(' and ')}`);
       } else {
-        ended = new TunnelError('PORTS_REFUSED', `the server refused every port: ${refused.map((r) => `${r.port}: ${r.message}`).join('; ')}`);
+        ended = new TunnelError('PORTS_REFUSED', `the server refused every port and host: ${[...refused.map((r) => `${r.port}: ${r.message}`), ...(msg.refusedHosts ?? []).map((r) => `${r.host}: ${r.message}`)].join('; ')}`);
         mux.goAway(ErrorCode.NORMAL, 'every port refused');
         mux.close();
       }
@@ -154,17 +163,23 @@ export class TunnelClient extends EventEmitter {
         ended ??= new TunnelError('GOAWAY', `the server closed the session (${errorCodeName(code)}${reason ? `: ${reason}` : ''})`);
       }
     });
-    mux.sendControl({ type: 'hello', mode: 'tcp', ports: [...this.#opts.upstreams.keys()], version: ENGINE_VERSION });
+    const hosts = this.#opts.hosts;
+    mux.sendControl({ type: 'hello', mode: hosts ? 'http' : 'tcp', ports: [...this.#opts.upstreams.keys()], ...(hosts && { hosts: [...hosts.keys()] }), version: ENGINE_VERSION });
     const closeErr = await new Promise<Error | undefined>((resolve) => mux.once('close', resolve));
     this.#mux = undefined;
     return ended ?? closeErr ?? new TunnelError('SESSION_CLOSED', 'the server closed the session');
   }
 
   #serve(stream: MuxStream): void {
-    const meta = stream.meta as { port?: number; remote?: string };
-    const up = this.#opts.upstreams.get(meta.port as number);
-    if (!up) return stream.reset(ErrorCode.REFUSED, `port ${meta.port} is not served by this client`);
-    const socket = connect({ host: up.host, port: up.port, noDelay: true });
+    const meta = stream.meta as { port?: number; host?: string; remote?: string };
+    const http = typeof meta.host === 'string';
+    const up = http ? (this.#opts.hosts?.get(meta.host!) ?? this.#opts.hosts?.get('*')) : this.#opts.upstreams.get(meta.port as number);
+    const what = http ? `host ${meta.host}` : `port ${meta.port}`;
+    if (!up) return stream.reset(ErrorCode.REFUSED, `${what} is not served by this client`);
+    const tls = (up as HttpUpstream).tls;
+    const socket: Socket = tls
+      ? connectTls({ host: up.host, port: up.port, servername: isIP(up.host) ? undefined : up.host, ca: this.#opts.upstreamCa, rejectUnauthorized: !this.#opts.upstreamInsecure })
+      : connect({ host: up.host, port: up.port, noDelay: true });
     const timer = setTimeout(() => socket.destroy(new Error('connect timed out')), this.#opts.upstreamTimeoutMs ?? 10_000);
     // the public peer may leave while the upstream is still connecting
     const gone = () => (clearTimeout(timer), socket.destroy());
@@ -172,15 +187,15 @@ export class TunnelClient extends EventEmitter {
     const fail = (err: Error) => {
       clearTimeout(timer);
       stream.off('close', gone);
-      this.#log.warn(`port ${meta.port}: upstream ${up.host}:${up.port} unreachable: ${err.message}`);
+      this.#log.warn(`${what}: upstream ${up.host}:${up.port} unreachable: ${err.message}`);
       stream.reset(ErrorCode.UPSTREAM_UNREACHABLE, `upstream ${up.host}:${up.port}: ${err.message}`);
     };
     socket.once('error', fail);
-    socket.once('connect', () => {
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       stream.off('close', gone);
       socket.off('error', fail);
-      this.#log.debug(`port ${meta.port}: ${meta.remote ?? 'a peer'} → ${up.host}:${up.port}`);
+      this.#log.debug(`${what}: ${meta.remote ?? 'a peer'} → ${up.host}:${up.port}`);
       splice(stream, socket).catch(() => {});
     });
   }

@@ -13,11 +13,14 @@ import { TunnelError } from '../../errors.js';
 import { closedWithin } from '../closed-within.js';
 import { silentLogger, type Logger } from '../log.js';
 import { MuxSession, type MuxSessionOptions } from '../mux/mux-session.js';
+import type { MuxStream } from '../mux/mux-stream.js';
 import { ErrorCode } from '../protocol/frame-codec.js';
 import type { PortRange } from '../port-ranges.js';
 import { handleControlRequest, handleControlUpgrade } from './control-http.js';
 import { ServerMetrics } from './metrics.js';
 import { PortRegistry } from './port-registry.js';
+import { HostRegistry } from './host-registry.js';
+import { PublicHttp, type PublicHttpOptions } from './public-http.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { PreauthGuard, sourceKey } from './preauth-guard.js';
 import { Liveness, forwardPublic } from './public-forward.js';
@@ -56,6 +59,12 @@ export interface TunnelServerOptions {
   openTimeoutMs?: number;
   /** Post-authentication bounds of each session (PROTOCOL.md section 14); defaults there. */
   limits?: Pick<MuxSessionOptions, 'maxQueuedControl' | 'maxPingsWaiting' | 'maxOpenRate'>;
+  /**
+   * HTTP mode (PROTOCOL.md §6.2): the public HTTP(S) listeners; clients may then offer hosts as
+   * well as ports. `domains` are the names this server has certificates for (a request for one
+   * that nobody serves is 503, not 404); `certStatus` feeds `/status`.
+   */
+  http?: Omit<PublicHttpOptions, 'open' | 'observe'> & { domains?: string[]; certStatus?: () => unknown[] };
   logger?: Logger;
   /** Reported in `welcome` and `/status`. */
   version?: string;
@@ -67,6 +76,7 @@ interface ClientSession {
   remoteAddress: string;
   connectedAt: Date;
   ports: number[];
+  hosts: string[];
   mux: MuxSession;
   live: Liveness;
   transport: Duplex;
@@ -84,6 +94,10 @@ export class TunnelServer {
   readonly #sessions = new Map<string, ClientSession>();
   readonly #seenIds = new Set<string>();
   readonly #registry: PortRegistry<ClientSession>;
+  readonly #hosts = new HostRegistry<ClientSession>((s) => !s.live.slow);
+  /** Hosts served since start (bounded): a request for one that nobody serves now is 503, not 404. */
+  readonly #known = new Set<string>();
+  #public?: PublicHttp;
   #http?: HttpServer;
   #startedAt = new Date();
 
@@ -144,6 +158,12 @@ export class TunnelServer {
         resolve();
       });
     });
+    const h = this.#opts.http;
+    if (h) {
+      this.#public = new PublicHttp({ ...h, open: (host, meta) => this.#openHttp(host, meta), observe: (host, ...a) => this.#metrics.request(this.#known.has(host) ? host : 'other', ...a) });
+      await this.#public.start();
+      for (const d of h.domains ?? []) this.#known.add(d.toLowerCase());
+    }
     this.#startedAt = new Date();
     const a = http.address() as { address: string; port: number };
     this.#log.info(`control plane listening on ${a.address}:${a.port} (${tls ? 'TLS' : 'no TLS'}), public ports on ${this.#opts.dataAddr ?? '0.0.0.0'}`);
@@ -155,7 +175,7 @@ export class TunnelServer {
     const sessions = [...this.#sessions.values()];
     for (const s of sessions) this.#drop(s, ErrorCode.SHUTDOWN, 'server shutting down');
     // let GOAWAY and the websocket close reach the clients, so they reconnect rather than fail
-    await Promise.all([this.#registry.closeAll(), ...sessions.map((s) => closedWithin(s.transport, 2000))]);
+    await Promise.all([this.#registry.closeAll(), this.#public?.stop(), ...sessions.map((s) => closedWithin(s.transport, 2000))]);
     const http = this.#http;
     if (!http) return;
     this.#http = undefined;
@@ -169,7 +189,7 @@ export class TunnelServer {
   status(): ServerStatus {
     return {
       version: this.#version,
-      mode: 'tcp',
+      mode: this.#opts.http ? 'http' : 'tcp',
       hostname: hostname(),
       startedAt: this.#startedAt.toISOString(),
       clients: [...this.#sessions.values()].map((s) => ({
@@ -177,8 +197,13 @@ export class TunnelServer {
         remoteAddress: s.remoteAddress,
         connectedAt: s.connectedAt.toISOString(),
         ports: s.ports,
+        ...(this.#opts.http && { hosts: s.hosts }),
       })),
       ports: this.#registry.list().map(({ port, sessions }) => ({ port, clients: sessions.map((s) => s.id) })),
+      ...(this.#opts.http && {
+        hosts: this.#hosts.list().map(({ host, sessions }) => ({ host, clients: sessions.map((s) => s.id) })),
+        certificates: this.#opts.http.certStatus?.() ?? [],
+      }),
     };
   }
 
@@ -196,7 +221,7 @@ export class TunnelServer {
       logger: this.#log,
     });
     const live = new Liveness(mux, transport);
-    const s: ClientSession = { id, remoteAddress, connectedAt: new Date(), ports: [], mux, live, transport, hello: false, closed: false };
+    const s: ClientSession = { id, remoteAddress, connectedAt: new Date(), ports: [], hosts: [], mux, live, transport, hello: false, closed: false };
     this.#sessions.set(id, s);
     // a session that never says hello would hold a slot forever
     const helloTimer = setTimeout(() => s.hello || this.#drop(s, ErrorCode.PROTOCOL_ERROR, 'no hello in time'), this.#opts.upgradeTimeoutMs ?? 5000);
@@ -210,21 +235,55 @@ export class TunnelServer {
     mux.on('close', (err?: Error) => {
       clearTimeout(helloTimer);
       s.closed = true;
-      this.#registry.withdraw(s);
+      this.#withdraw(s);
       if (this.#sessions.get(id) === s) this.#sessions.delete(id);
       this.#log.info(`client ${id} disconnected${err ? `: ${err.message}` : ''}`);
     });
   }
 
-  async #hello(s: ClientSession, msg: { mode?: unknown; ports?: unknown }): Promise<void> {
+  async #hello(s: ClientSession, msg: { mode?: unknown; ports?: unknown; hosts?: unknown }): Promise<void> {
     if (s.hello) return this.#drop(s, ErrorCode.PROTOCOL_ERROR, 'a second hello on one session');
     s.hello = true;
-    if (msg.mode !== 'tcp') return this.#drop(s, ErrorCode.PROTOCOL_ERROR, `mode ${JSON.stringify(msg.mode)} is not served here (tcp only)`);
+    const http = !!this.#opts.http;
+    if (msg.mode !== 'tcp' && !(http && msg.mode === 'http')) return this.#drop(s, ErrorCode.PROTOCOL_ERROR, `mode ${JSON.stringify(msg.mode)} is not served here (${http ? 'http or tcp' : 'tcp only'})`);
     const { accepted, refused } = await this.#registry.offer(s, Array.isArray(msg.ports) ? msg.ports : []);
-    if (s.closed) return this.#registry.withdraw(s);
+    if (s.closed) return this.#withdraw(s);
     s.ports = accepted;
-    s.mux.sendControl({ type: 'welcome', version: this.#version, accepted, refused });
-    this.#log.info(`client ${s.id} serves ports ${accepted.join(',') || '(none)'}${refused.length ? `; refused ${refused.map((r) => `${r.port} (${r.code})`).join(', ')}` : ''}`);
+    const welcome: { type: string; [k: string]: unknown } = { type: 'welcome', version: this.#version, accepted, refused };
+    let served = accepted.join(',') || '(none)';
+    if (msg.mode === 'http') {
+      const hosts = this.#hosts.offer(s, Array.isArray(msg.hosts) ? msg.hosts : []);
+      s.hosts = hosts.accepted;
+      for (const h of hosts.accepted) if (this.#known.size < 4096) this.#known.add(h);
+      welcome.hosts = hosts.accepted;
+      welcome.refusedHosts = hosts.refused;
+      served += `, hosts ${hosts.accepted.join(',') || '(none)'}`;
+    }
+    s.mux.sendControl(welcome);
+    this.#log.info(`client ${s.id} serves ports ${served}${refused.length ? `; refused ${refused.map((r) => `${r.port} (${r.code})`).join(', ')}` : ''}`);
+  }
+
+  #withdraw(s: ClientSession): void {
+    this.#registry.withdraw(s);
+    this.#hosts.withdraw(s);
+  }
+
+  /**
+   * A stream for a public HTTP request to `host`. A client that says nothing within the open
+   * limit is marked slow, so later requests go to the others (PROTOCOL.md §13).
+   */
+  #openHttp(host: string, meta: Record<string, unknown>): MuxStream | 404 | 503 {
+    const s = this.#hosts.next(host);
+    if (!s) return this.#known.has(host) ? 503 : 404;
+    let stream: MuxStream;
+    try {
+      stream = s.mux.openStream(meta);
+    } catch {
+      return 503;
+    }
+    const timer = setTimeout(() => (s.live.slow = true), this.#opts.openTimeoutMs ?? 2000);
+    s.live.onHeard(() => clearTimeout(timer));
+    return stream;
   }
 
   #forward(port: number, socket: Socket, s: ClientSession): void {
@@ -234,7 +293,7 @@ export class TunnelServer {
 
   #drop(s: ClientSession, code: number, reason: string): void {
     s.closed = true;
-    this.#registry.withdraw(s);
+    this.#withdraw(s);
     if (this.#sessions.get(s.id) === s) this.#sessions.delete(s.id);
     s.mux.goAway(code, reason);
     s.mux.close();
