@@ -1,8 +1,8 @@
 // Builds the programs:
 // - dist/inlets.mjs: the standalone tunnel engine, one minified file with no dependencies, for
 //   Node 18+ (what `inletsctl download` installs).
-// - dist/inlets-server-<mode>.mjs: one exit-node server per tunnel mode (SERVER_BUNDLES; only tcp
-//   today, an http entry joins it later), which inletsctl embeds in cloud-init user-data, and its
+// - dist/inlets-server-<mode>.mjs: one exit-node server per tunnel mode (SERVER_BUNDLES: tcp, and
+//   http for inletsctl's HTTPS mode), which inletsctl embeds in cloud-init user-data, and its
 //   smallest brotli form beside it (.mjs.br). EC2 takes 16,384 bytes of user-data; the size and
 //   margin of each mode at each provider are printed.
 // Both engines are minified twice (esbuild, then uglify-js: about 500 bytes less after compression on
@@ -28,7 +28,7 @@ const define = { __INLETS_VERSION__: JSON.stringify(version) };
  * (src/core/engine-bundle.ts reads it by mode). Each carries only its mode's server: no client,
  * no status command, no flag descriptions (src/engine/cli/flag-help.ts), no --generate.
  */
-const SERVER_BUNDLES = { tcp: 'inlets-server-main.ts' };
+const SERVER_BUNDLES = { tcp: 'inlets-server-main.ts', http: 'inlets-server-http-main.ts' };
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist'));
@@ -48,10 +48,10 @@ const engineOptions = {
   define,
   logLevel: 'warning',
 };
-const engines = [{ out: 'inlets.mjs', entry: 'inlets-main.ts' }];
-for (const [mode, entry] of Object.entries(SERVER_BUNDLES)) engines.push({ out: `inlets-server-${mode}.mjs`, entry, server: true });
+const engines = [{ out: 'inlets.mjs', entry: 'inlets-main.ts', mode: 'tcp' }];
+for (const [mode, entry] of Object.entries(SERVER_BUNDLES)) engines.push({ out: `inlets-server-${mode}.mjs`, entry, server: true, mode });
 
-for (const { out, entry, server } of engines) {
+for (const { out, entry, server, mode } of engines) {
   const file = join(root, 'dist', out);
   const result = await build({ ...engineOptions, entryPoints: [join(root, 'src/engine/cli', entry)], write: false, outfile: file });
   let code = result.outputFiles[0].text;
@@ -60,7 +60,7 @@ for (const { out, entry, server } of engines) {
   const footer = server ? '//# sourceURL=inlets-server.mjs\n' : '';
   writeFileSync(file, `#!/usr/bin/env node\n${code.replace(/^#!.*\n/, '')}${code.endsWith('\n') ? '' : '\n'}${footer}`);
   chmodSync(file, 0o755);
-  selfCheck(file);
+  selfCheck(file, mode);
   if (server) writeFileSync(`${file}.br`, smallestBrotli(readFileSync(file)));
 }
 
@@ -90,16 +90,16 @@ function smallestBrotli(data) {
 
 /** uglify-js over esbuild's output: it folds what esbuild leaves (passes=2, top-level names). */
 function squeeze(code, name) {
-  const r = uglify.minify(code, { module: true, compress: { passes: 3, toplevel: true }, mangle: { toplevel: true }, output: { comments: false } });
+  const r = uglify.minify(code, { module: true, compress: { passes: 3, toplevel: true, pure_getters: true }, mangle: { toplevel: true }, output: { comments: false } });
   if (r.error) throw new Error(`uglify-js on ${name}: ${r.error.message}`);
   return r.code;
 }
 
 /** The second minifier is trusted only as far as the bundle still starts and answers. */
-function selfCheck(file) {
+function selfCheck(file, mode = 'tcp') {
   const out = execFileSync(process.execPath, [file, 'version'], { encoding: 'utf8', timeout: 10_000 });
   if (out.trim() !== `inlets ${version}`) throw new Error(`${file} version printed ${JSON.stringify(out)}`);
-  execFileSync(process.execPath, [file, 'tcp', 'server', '--help'], { encoding: 'utf8', timeout: 10_000 });
+  execFileSync(process.execPath, [file, mode, 'server', '--help'], { encoding: 'utf8', timeout: 10_000 });
 }
 
 // yargs is bundled into the entry (loading it as ~40 separate files costs ~25 ms of `inletsctl --help`),

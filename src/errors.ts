@@ -40,6 +40,7 @@ export type TunnelErrorCode =
   | 'LIMIT_EXCEEDED' // the peer exceeded a bound of PROTOCOL.md sections 13 and 14
   | 'FRAME_TOO_LARGE' // something this side was asked to send does not fit a frame
   | 'STREAM_RESET' // the peer reset the stream
+  | 'ACME_FAILED' // the ACME server (Let's Encrypt) refused or failed a step; retried with backoff
   | 'INTERNAL'; // a bug on this side
 
 /** Codes after which a client stops instead of reconnecting. */

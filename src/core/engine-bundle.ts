@@ -12,10 +12,10 @@ import { readPackageInfo } from './download/package-info.js';
 import { knownBrotli } from './user-data/brotli-cache.js';
 
 /** A mode with a server bundle of its own (scripts/build.mjs SERVER_BUNDLES). */
-export type ServerMode = 'tcp';
+export type ServerMode = 'tcp' | 'http';
 
 /** Each mode's exit-node engine inside the package: that mode's server only, to fit the user-data. */
-export const SERVER_BUNDLES: Record<ServerMode, string> = { tcp: 'dist/inlets-server-tcp.mjs' };
+export const SERVER_BUNDLES: Record<ServerMode, string> = { tcp: 'dist/inlets-server-tcp.mjs', http: 'dist/inlets-server-http.mjs' };
 
 /** The directory holding this package's package.json (and templates/, dist/). */
 export function packageRoot(): string {

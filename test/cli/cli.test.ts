@@ -77,7 +77,7 @@ describe('help and usage errors', () => {
     const sb = await sandbox();
     const r = await runCli(['create', '--provider', 'fake', '--letsencrypt-domain', 'example.com'], sb.env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('HTTPS mode (--letsencrypt-domain) is not implemented yet; use --tcp');
+    expect(r.stderr).toContain('HTTPS mode (--letsencrypt-domain) is not in inletsctl create yet');
     expect(await fakeEvents(sb.cloudDir)).toEqual([]);
   });
 

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { HttpUpstream } from '../../src/engine/client/http-upstreams.js';
+import { HttpFront } from '../../src/engine/server/http-front.js';
 import { cleanupAll, connectTo, controlGet, echoUpstream, freePort, readLine, startClient, startServer, testIdentity, track, waitFor } from '../helpers/engine-harness.js';
 import { describingUpstream, get } from '../helpers/http-upstream.js';
 
@@ -15,7 +16,7 @@ const up = (port: number, tls = false): HttpUpstream => ({ host: '127.0.0.1', po
 
 async function httpServer(opts: { domains?: string[] } = {}) {
   const httpPort = await freePort();
-  const srv = await startServer({ http: { addr: '127.0.0.1', port: httpPort, domains: opts.domains } });
+  const srv = await startServer({ http: new HttpFront({ addr: '127.0.0.1', port: httpPort, domains: opts.domains }) });
   return { ...srv, httpPort };
 }
 

@@ -241,7 +241,10 @@ function checkPlacement(description: ProviderDescription, args: Record<string, u
 function rejectHttpsMode(args: Record<string, unknown>): void {
   const https = ['http', 'letsencrypt-domain', 'letsencrypt-email', 'letsencrypt-issuer'].filter((f) => args[f] !== undefined && args[f] !== false);
   if (https.length) {
-    throw new UsageError(`HTTPS mode (${https.map((f) => `--${f}`).join(', ')}) is not implemented yet; use --tcp`, 'NOT_IMPLEMENTED');
+    throw new UsageError(
+      `HTTPS mode (${https.map((f) => `--${f}`).join(', ')}) is not in inletsctl create yet (its server does not fit EC2's 16 KiB user-data); use --tcp, or run "inlets http server --letsencrypt-domain D" on a host of your own`,
+      'NOT_IMPLEMENTED',
+    );
   }
   if (args.tcp === false) throw new UsageError('TCP mode is the only mode so far: drop --no-tcp', 'NOT_IMPLEMENTED');
 }

@@ -33,9 +33,21 @@ export interface ExitNodePlan {
 
 export type TunnelMode = 'tcp' | 'https';
 
+/** HTTPS mode's Let's Encrypt settings (create --letsencrypt-*). */
+export interface HttpsInput {
+  domains: string[];
+  email?: string;
+  issuer?: 'prod' | 'staging';
+  /** Any ACME directory instead of Let's Encrypt's; `caPem` is that server's own CA, if private. */
+  url?: string;
+  caPem?: string;
+}
+
 /** What the placeholders and sources of templates/exit-node.json are filled with. */
 export interface PlanInput {
   mode: TunnelMode;
+  /** HTTPS mode only. */
+  https?: HttpsInput;
   token: string;
   tls: { certPem: string; keyPem: string };
   controlPort: number;
@@ -48,7 +60,9 @@ interface FileSpec {
   path: string;
   owner: string;
   permissions: string;
-  source?: 'engine-bundle' | 'tls-cert' | 'tls-key';
+  source?: 'engine-bundle' | 'tls-cert' | 'tls-key' | 'acme-ca';
+  /** Left out when its source has nothing (acme-ca without a CA). */
+  optional?: boolean;
   template?: string;
   /** Compress the content before it is written (the node gets the compressed file). */
   compress?: 'brotli';
@@ -92,10 +106,12 @@ export function buildExitNodePlan(input: PlanInput, dir = templatesDir()): ExitN
   if (!mode?.files || !mode.commands) {
     throw new UsageError(`mode "${input.mode}" has no template yet (see templates/exit-node.json)`, 'MODE_UNSUPPORTED');
   }
-  const values: Record<string, string> = { token: input.token, controlPort: String(input.controlPort) };
-  const files = [...spec.files, ...mode.files].map((f): PlannedFile => {
+  const values: Record<string, string> = { token: input.token, controlPort: String(input.controlPort), letsencryptFlags: letsencryptFlags(input.https) };
+  const chosen = [...spec.files, ...mode.files].filter((f) => !(f.optional && f.source === 'acme-ca' && !input.https?.caPem));
+  const files = chosen.map((f): PlannedFile => {
     let content: Buffer;
     if (f.source === 'engine-bundle') content = input.engineBundle;
+    else if (f.source === 'acme-ca') content = Buffer.from(withNewline(input.https?.caPem ?? ''));
     else if (f.source === 'tls-cert') content = Buffer.from(withNewline(input.tls.certPem));
     else if (f.source === 'tls-key') content = Buffer.from(withNewline(input.tls.keyPem));
     else if (f.template) content = Buffer.from(fill(readFileSync(join(dir, f.template), 'utf8'), values, f.template));
@@ -110,6 +126,30 @@ export function buildExitNodePlan(input: PlanInput, dir = templatesDir()): ExitN
     commands.push(...spec.expiry.commands.map((c) => c.map((word) => fill(word, at, 'exit-node.json'))));
   }
   return { packages: [...spec.packages], files, commands };
+}
+
+/**
+ * The shapes a Let's Encrypt setting may take. They go into the unit's ExecStart, so nothing that
+ * systemd or a shell would read specially (spaces, quotes, `%`, `$`, `;`, `\`) gets through.
+ */
+export const HTTPS_SHAPES = {
+  domain: /^(?=.{1,253}$)([a-z\d]([a-z\d-]{0,61}[a-z\d])?\.)+[a-z\d]([a-z\d-]{0,61}[a-z\d])?$/,
+  email: /^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/,
+  url: /^https?:\/\/[A-Za-z0-9._~:/?#@!&()*+,=-]+$/,
+};
+
+/** ` --letsencrypt-domain D … --letsencrypt-ca FILE` for the unit (empty outside HTTPS mode). */
+function letsencryptFlags(h: HttpsInput | undefined): string {
+  if (!h) return '';
+  if (!h.domains.length || h.domains.some((d) => !HTTPS_SHAPES.domain.test(d))) throw new UsageError(`not a domain name: ${h.domains.join(', ') || '(none)'}`, 'TEMPLATE_INVALID');
+  if (h.email !== undefined && !HTTPS_SHAPES.email.test(h.email)) throw new UsageError(`not an e-mail address: ${h.email}`, 'TEMPLATE_INVALID');
+  if (h.url !== undefined && !HTTPS_SHAPES.url.test(h.url)) throw new UsageError(`not an ACME directory URL: ${h.url}`, 'TEMPLATE_INVALID');
+  const words = h.domains.map((d) => `--letsencrypt-domain ${d}`);
+  if (h.email) words.push(`--letsencrypt-email ${h.email}`);
+  if (h.issuer === 'staging') words.push('--letsencrypt-issuer staging');
+  if (h.url) words.push(`--letsencrypt-url ${h.url}`);
+  if (h.caPem) words.push('--letsencrypt-ca /etc/inlets/acme-ca.pem');
+  return ` ${words.join(' ')}`;
 }
 
 /** `2026-12-06T14:00:00.000Z` → `2026-12-06 14:00:00 UTC`, a form every systemd reads as a calendar time. */

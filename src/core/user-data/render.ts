@@ -8,13 +8,14 @@ import { engineBundlePath, readEngineBundle } from '../engine-bundle.js';
 import { readBootScript, SCRIPT_HEADER, writeBootScript } from './boot-script.js';
 import { CLOUD_CONFIG_HEADER, readCloudConfig, writeCloudConfig } from './cloud-config.js';
 import { gzipStable } from './gzip-stable.js';
-import { buildExitNodePlan, type ExitNodePlan } from './exit-node-plan.js';
+import { buildExitNodePlan, type ExitNodePlan, type HttpsInput, type TunnelMode } from './exit-node-plan.js';
 
 export type UserDataFormat = 'cloud-config' | 'script';
 
 export interface RenderInput {
-  /** Only 'tcp' for now; 'https' has a reserved place in templates/exit-node.json. */
-  mode: 'tcp';
+  /** 'tcp', or 'https' (the http server with Let's Encrypt: `https` says for which domains). */
+  mode: TunnelMode;
+  https?: HttpsInput;
   /** The shared secret; it goes into /etc/default/inlets (mode 0600), never a command line. */
   token: string;
   /** The server's TLS pair, made by inletsctl so the client can pin the key. */
@@ -24,13 +25,13 @@ export interface RenderInput {
   format: UserDataFormat;
   /** gzip the whole document (cloud-init accepts it; only for APIs that take binary user-data). */
   binary: boolean;
-  /** The engine to embed; default: this package's server bundle for the mode (dist/inlets-server-tcp.mjs). */
+  /** The engine to embed; default: this package's server bundle for the mode (dist/inlets-server-tcp.mjs, -http.mjs). */
   engineBundle?: Buffer;
   /** ISO 8601 expiry (`create --ttl`): the node powers off then (a transient systemd timer). */
   expiresAt?: string;
 }
 
-const COMMENT = ['inlets exit node (tcp) by inletsctl; holds the token and TLS key'];
+const comment = (mode: TunnelMode) => [`inlets exit node (${mode}) by inletsctl; holds the token and TLS key`];
 
 /**
  * Renders the user-data.
@@ -40,13 +41,14 @@ const COMMENT = ['inlets exit node (tcp) by inletsctl; holds the token and TLS k
 export function renderUserData(input: RenderInput): Buffer {
   const plan = buildExitNodePlan({
     mode: input.mode,
+    https: input.https,
     token: input.token,
     tls: input.tls,
     controlPort: input.controlPort,
-    engineBundle: input.engineBundle ?? readEngineBundle(engineBundlePath(input.mode)),
+    engineBundle: input.engineBundle ?? readEngineBundle(engineBundlePath(input.mode === 'https' ? 'http' : 'tcp')),
     expiresAt: input.expiresAt,
   });
-  const text = input.format === 'cloud-config' ? writeCloudConfig(plan, COMMENT) : writeBootScript(plan, COMMENT);
+  const text = input.format === 'cloud-config' ? writeCloudConfig(plan, comment(input.mode)) : writeBootScript(plan, comment(input.mode));
   const raw = Buffer.from(text, 'utf8');
   return input.binary ? gzipStable(raw) : raw;
 }

@@ -7,12 +7,23 @@
  */
 import { createHash } from 'node:crypto';
 import { providers } from '../../../providers/index.js';
-import { engineBundlePath, readEngineBundle, SERVER_BUNDLES, type ServerMode } from '../engine-bundle.js';
+import { engineBundlePath, readEngineBundle } from '../engine-bundle.js';
 import { tunnelTls } from '../tunnel-tls.js';
 import { renderUserData } from './render.js';
+import type { HttpsInput, TunnelMode } from './exit-node-plan.js';
+
+/**
+ * HTTPS mode at the size budgeted for: three 40-character domains, an e-mail and the staging
+ * issuer (each further domain costs about 40 bytes; a private ACME CA, --letsencrypt-ca, ~1 KiB).
+ */
+export const BUDGET_HTTPS: HttpsInput = {
+  domains: ['a', 'b', 'c'].map((c) => `${c.repeat(28)}.example.com`),
+  email: `${'o'.repeat(20)}@example.com`,
+  issuer: 'staging',
+};
 
 export interface BudgetRow {
-  mode: ServerMode;
+  mode: TunnelMode;
   provider: string;
   format: 'cloud-config' | 'script';
   binary: boolean;
@@ -28,12 +39,13 @@ export interface BudgetRow {
 export function userDataBudget(): BudgetRow[] {
   const tls = tunnelTls({ name: `inlets-${'x'.repeat(56)}`, tunnelId: 'f'.repeat(12) });
   const rows: BudgetRow[] = [];
-  for (const mode of Object.keys(SERVER_BUNDLES) as ServerMode[]) {
-    const engineBundle = readEngineBundle(engineBundlePath(mode));
+  for (const mode of ['tcp', 'https'] as const) {
+    const engineBundle = readEngineBundle(engineBundlePath(mode === 'https' ? 'http' : 'tcp'));
     for (const { description } of providers) {
       const { format, binary, limitBytes } = description.userData;
       const bytes = renderUserData({
         mode,
+        https: mode === 'https' ? BUDGET_HTTPS : undefined,
         token: createHash('sha256').update('budget').digest('hex'),
         tls,
         controlPort: 65535,

@@ -1,18 +1,21 @@
 /**
- * The `inlets` program (bundled to dist/inlets.mjs): `inlets tcp server|client`, `inlets status`,
+ * The `inlets` program (bundled to dist/inlets.mjs): `inlets tcp|http server|client`, `inlets status`,
  * `inlets version`.
  */
-import { clientCommand } from './client-command.js';
+import { clientCommand, httpClientCommand } from './client-command.js';
+import { httpServerCommand } from './http-mode.js';
 import { main } from './program.js';
 import { serverCommand } from './server-command.js';
 import { statusCommand } from './status-command.js';
 
 main(
-  { 'tcp server': serverCommand, 'tcp client': clientCommand, status: statusCommand },
+  { 'tcp server': serverCommand, 'tcp client': clientCommand, 'http server': httpServerCommand, 'http client': httpClientCommand, status: statusCommand },
   `Usage: inlets COMMAND [flags]
 
   inlets tcp server     run the tunnel server (on the exit node)
   inlets tcp client     run the tunnel client (next to your services)
+  inlets http server    the same for HTTP(S), routed by host name, with Let's Encrypt
+  inlets http client    serve host names from local HTTP(S) upstreams
   inlets status         show a server's clients and ports
   inlets version        print the version
 

@@ -8,8 +8,8 @@ import { ENGINE_VERSION } from '../version.js';
 /** A command: its flags, and a promise that resolves when the process is asked to stop. */
 export type Command = (args: string[], stopRequested: Promise<unknown>) => Promise<void>;
 
-/** The commands a build offers, by name: 'tcp server', 'tcp client', 'status'. */
-export type Commands = Partial<Record<'tcp server' | 'tcp client' | 'status', Command>>;
+/** The commands a build offers, by name: 'tcp server', 'http client', 'status', ... */
+export type Commands = Partial<Record<'tcp server' | 'tcp client' | 'http server' | 'http client' | 'status', Command>>;
 
 /** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
 function stopSignal(): Promise<string> {
@@ -35,8 +35,7 @@ async function run(argv: string[], commands: Commands, help: string): Promise<vo
   if (first === 'status') return missing(commands.status, 'status')(argv.slice(1), stopSignal());
   if (first === 'tcp' || first === 'http') {
     if (second === 'server' || second === 'client') {
-      if (first === 'http') throw new UsageError(`"inlets http ${second}" is not implemented in this version; use "inlets tcp ${second}"`, 'NOT_IMPLEMENTED');
-      return missing(commands[`tcp ${second}`], `tcp ${second}`)(rest, stopSignal());
+      return missing(commands[`${first} ${second}`], `${first} ${second}`)(rest, stopSignal());
     }
     if (second === '--help' || second === '-h') return out(`Usage: inlets ${first} server|client [flags]\n`);
     throw new UsageError(`inlets ${first}: expected "server" or "client"${second ? `, not "${second}"` : ''}`);

@@ -10,7 +10,7 @@ import { subjectAltNames } from '../tls/self-signed.js';
 import { pinOf } from '../tls/pin.js';
 import { FLAG_HELP } from './flag-help.js';
 import type { Command } from './program.js';
-import { LOG_FLAG, TOKEN_FLAGS, helpText, loggerFrom, parseFlags, readFlagFile, tokenFrom } from './shared-flags.js';
+import { LOG_FLAG, TOKEN_FLAGS, helpText, loggerFrom, parseFlags, readFlagFile, tokenFrom, type FlagSpec } from './shared-flags.js';
 import { systemdUnit } from './systemd-unit.js';
 
 const FLAGS = {
@@ -90,12 +90,16 @@ function limits(v: Partial<Record<keyof typeof FLAGS, unknown>>): Partial<Tunnel
   return o;
 }
 
-/** `inlets tcp server`, with `extras` (`serverCommand`) or without (the exit node's build). */
-export function serverCommandWith(extras?: ServerExtras): Command {
-  const flags = { ...FLAGS, ...extras?.flags } as typeof FLAGS & typeof EXTRA_FLAGS;
+/**
+ * `inlets tcp server` (or `inlets http server` with `http`), with `extras` (`serverCommand`) or
+ * without (the exit node's build). `http` turns the HTTP flags into TunnelServerOptions.http.
+ */
+export function serverCommandWith(extras?: ServerExtras, http?: HttpCommandMode): Command {
+  const flags = { ...FLAGS, ...http?.flags, ...extras?.flags } as typeof FLAGS & typeof EXTRA_FLAGS;
+  const usage = `${http ? 'http' : 'tcp'} server [flags]`;
   return async (args, stopRequested) => {
     const v = parseFlags(args, flags);
-    if (v.help) return void process.stdout.write(extras ? helpText('tcp server [flags]', SUMMARY, flags, extras.help) : helpText('tcp server [flags]', `T${LEAN.slice(1)}.`, flags));
+    if (v.help) return void process.stdout.write(extras ? helpText(usage, http?.summary ?? SUMMARY, flags, extras.help) : helpText(usage, `T${LEAN.slice(1)}.`, flags));
     const port = Number(v['control-port'] ?? 8123);
     if (!/^\d+$/.test(v['control-port'] ?? '1') || port > 65535) throw new UsageError(`--control-port: "${v['control-port']}" is not a port`);
     const keepalive = secondsFlag(v.keepalive, 'keepalive');
@@ -106,7 +110,8 @@ export function serverCommandWith(extras?: ServerExtras): Command {
     if (!cert !== !key) throw new UsageError('--tls-cert and --tls-key go together');
     extras?.check(v);
     const log = loggerFrom(v);
-    if (v.generate !== undefined) return void process.stdout.write(extras!.systemdUnit(v.generate, { role: 'server', values: v }));
+    if (v.generate !== undefined) return void process.stdout.write(extras!.systemdUnit(v.generate, { role: 'server', mode: http ? 'http' : 'tcp', values: v }));
+    const httpOptions = http && (await http.options(v, v['state-dir'] ?? defaultStateDir(), log));
     const token = await tokenFrom(v, log);
     let tls: { certPem: string; keyPem: string } | null = null;
     if (cert && key) {
@@ -125,22 +130,36 @@ export function serverCommandWith(extras?: ServerExtras): Command {
       keepaliveIntervalMs: keepalive,
       keepaliveTimeoutMs: keepalive && keepalive * 3,
       ...limits(v),
+      http: httpOptions?.options,
       logger: log,
     });
     await server.start();
+    httpOptions?.start();
     if (tls) process.stdout.write(`TLS public key pin: ${pinOf(tls.certPem)}\n`);
     else log.warn('--disable-tls: plain HTTP on the control port; put a TLS proxy in front');
     await stopRequested;
     log.info('stopping');
+    httpOptions?.stop();
     await server.stop();
   };
+}
+
+/**
+ * `inlets http server` (http-mode.ts): its own flags, and their values → the server's `http`
+ * option plus what starts and stops with the server (the certificate manager). UsageError for
+ * bad values, before anything starts.
+ */
+export interface HttpCommandMode {
+  flags: Record<string, FlagSpec>;
+  summary: string;
+  options(v: Record<string, unknown>, stateDir: string, log: Logger): Promise<{ options: NonNullable<TunnelServerOptions['http']>; start(): void; stop(): void }>;
 }
 
 /** Why the exit node's build asks for more. */
 const LEAN = "the exit node's inlets needs --tls-cert and --tls-key, or --disable-tls";
 
-/** The full `inlets tcp server`. */
-export const serverCommand: Command = /* @__PURE__ */ serverCommandWith({
+/** What the full program adds to the server commands. */
+export const FULL_EXTRAS: ServerExtras = {
   flags: EXTRA_FLAGS,
   help: FLAG_HELP,
   check(v) {
@@ -152,7 +171,10 @@ export const serverCommand: Command = /* @__PURE__ */ serverCommandWith({
     return id;
   },
   systemdUnit,
-});
+};
+
+/** The full `inlets tcp server`. */
+export const serverCommand: Command = /* @__PURE__ */ serverCommandWith(FULL_EXTRAS);
 
 /** Its help text. */
 export const SERVER_HELP = /* @__PURE__ */ helpText('tcp server [flags]', SUMMARY, /* @__PURE__ */ Object.assign({}, FLAGS, EXTRA_FLAGS), FLAG_HELP);

@@ -23,10 +23,15 @@ export function formatStatus(st: ServerStatus, now = Date.now()): string {
     // "host" says what the word is: a local exit node on a machine called "vm" is not on a VM.
     `inlets ${st.version} (${st.mode}) on host ${st.hostname}, up ${ago(now - Date.parse(st.startedAt))} (since ${st.startedAt})`,
     `ports: ${st.ports.map((p) => `${p.port} → ${p.clients.join(', ')}`).join('; ') || 'none'}`,
-    '',
   ];
+  if (st.hosts) lines.push(`hosts: ${st.hosts.map((h) => `${h.host} → ${h.clients.join(', ')}`).join('; ') || 'none'}`);
+  for (const c of st.certificates ?? []) {
+    const detail = c.state === 'issued' ? `expires ${c.expiresAt}` : c.state === 'error' ? `${c.lastError}; next attempt ${c.nextAttemptAt}` : 'waiting for DNS or the CA';
+    lines.push(`certificate ${c.domain}: ${c.state}, ${detail}`);
+  }
+  lines.push('');
   if (!st.clients.length) return lines.concat('no clients connected', '').join('\n');
-  const rows = [['CLIENT', 'REMOTE ADDRESS', 'CONNECTED', 'PORTS'], ...st.clients.map((c) => [c.id, c.remoteAddress, `${ago(now - Date.parse(c.connectedAt))} ago`, c.ports.join(',')])];
+  const rows = [['CLIENT', 'REMOTE ADDRESS', 'CONNECTED', 'PORTS', ...(st.hosts ? ['HOSTS'] : [])], ...st.clients.map((c) => [c.id, c.remoteAddress, `${ago(now - Date.parse(c.connectedAt))} ago`, c.ports.join(','), ...(st.hosts ? [st.hosts.filter((h) => h.clients.includes(c.id)).map((h) => h.host).join(',') || '-'] : [])])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) lines.push(r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
   return lines.join('\n') + '\n';

@@ -27,6 +27,8 @@ export function flagWords(values: Record<string, unknown>): string[] {
 export interface UnitSpec {
   /** `server` or `client`. */
   role: 'server' | 'client';
+  /** `tcp` (default) or `http`. */
+  mode?: 'tcp' | 'http';
   /** Node binary and script, absolute (default: this process's). */
   node?: string;
   script?: string;
@@ -37,16 +39,17 @@ export interface UnitSpec {
 /** The unit text for `inlets tcp server|client`; throws UsageError for a generator other than systemd. */
 export function systemdUnit(kind: string, spec: UnitSpec): string {
   if (kind !== 'systemd') throw new UsageError(`--generate: unknown format "${kind}" (only "systemd")`);
-  const name = `inlets-tcp-${spec.role}`;
+  const mode = spec.mode ?? 'tcp';
+  const name = `inlets-${mode}-${spec.role}`;
   const env = `/etc/default/${name}`;
-  const exec = [spec.node ?? process.execPath, spec.script ?? process.argv[1], 'tcp', spec.role, ...flagWords(spec.values), '--token-env', 'INLETS_TOKEN'];
+  const exec = [spec.node ?? process.execPath, spec.script ?? process.argv[1], mode, spec.role, ...flagWords(spec.values), '--token-env', 'INLETS_TOKEN'];
   return `# /etc/systemd/system/${name}.service
 # The token is kept out of this file and the command line. Put it in ${env}
 # (owned by root, mode 0600: install -m 600 /dev/null ${env}) as one line:
 #   INLETS_TOKEN=<token>
 # then: systemctl daemon-reload && systemctl enable --now ${name}
 [Unit]
-Description=inlets TCP tunnel ${spec.role}
+Description=inlets ${mode.toUpperCase()} tunnel ${spec.role}
 After=network-online.target
 Wants=network-online.target
 

@@ -19,6 +19,8 @@ export interface ControlContext {
   metrics: ServerMetrics;
   status(): ServerStatus;
   connectedClients(): number;
+  /** HTTP mode's metric lines. */
+  extraMetrics(): string[];
   /** Told of every token check (`ok`: the token was right), before the answer. */
   onAuth(req: IncomingMessage, ok: boolean): void;
   /** A client passed authentication and the upgrade. */
@@ -52,7 +54,7 @@ export function handleControlRequest(ctx: ControlContext, req: IncomingMessage, 
   res.removeHeader('connection');
   if (path === '/connect') return sendError(res, 400, 'BAD_REQUEST', 'GET /connect must be a websocket upgrade');
   if (path === '/status') return send(res, 200, JSON.stringify(ctx.status(), null, 2) + '\n');
-  send(res, 200, ctx.metrics.render(ctx.connectedClients()), 'text/plain; version=0.0.4; charset=utf-8');
+  send(res, 200, ctx.metrics.render(ctx.connectedClients(), ctx.extraMetrics()), 'text/plain; version=0.0.4; charset=utf-8');
 }
 
 /** Handles an HTTP upgrade on the control port: authenticates, then hands the websocket on. */

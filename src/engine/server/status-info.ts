@@ -12,6 +12,16 @@ export interface ClientInfo {
   ports: number[];
 }
 
+/** HTTP mode: a Let's Encrypt domain's certificate (src/engine/acme/cert-manager.ts). */
+export interface CertificateInfo {
+  domain: string;
+  /** waiting: no certificate yet (DNS not pointing here, or the CA still checking). */
+  state: 'waiting' | 'issued' | 'error';
+  expiresAt?: string;
+  lastError?: string;
+  nextAttemptAt?: string;
+}
+
 /** One open public port and the ids of the clients serving it, in round-robin order. */
 export interface PortInfo {
   port: number;
@@ -20,11 +30,14 @@ export interface PortInfo {
 
 export interface ServerStatus {
   version: string;
-  /** `tcp` today; `http` later. */
+  /** `tcp` or `http`. */
   mode: string;
   hostname: string;
   /** ISO 8601 time the server started. */
   startedAt: string;
   clients: ClientInfo[];
   ports: PortInfo[];
+  /** HTTP mode only: hosts and the ids of their clients, in round-robin order; certificates. */
+  hosts?: { host: string; clients: string[] }[];
+  certificates?: CertificateInfo[];
 }

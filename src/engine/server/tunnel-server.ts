@@ -13,18 +13,15 @@ import { TunnelError } from '../../errors.js';
 import { closedWithin } from '../closed-within.js';
 import { silentLogger, type Logger } from '../log.js';
 import { MuxSession, type MuxSessionOptions } from '../mux/mux-session.js';
-import type { MuxStream } from '../mux/mux-stream.js';
 import { ErrorCode } from '../protocol/frame-codec.js';
 import type { PortRange } from '../port-ranges.js';
 import { handleControlRequest, handleControlUpgrade } from './control-http.js';
 import { ServerMetrics } from './metrics.js';
 import { PortRegistry } from './port-registry.js';
-import { HostRegistry } from './host-registry.js';
-import { PublicHttp, type PublicHttpOptions } from './public-http.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { PreauthGuard, sourceKey } from './preauth-guard.js';
 import { Liveness, forwardPublic } from './public-forward.js';
-import type { ServerStatus } from './status-info.js';
+import type { CertificateInfo, ServerStatus } from './status-info.js';
 import { ENGINE_VERSION } from '../version.js';
 
 export interface TunnelServerOptions {
@@ -59,15 +56,29 @@ export interface TunnelServerOptions {
   openTimeoutMs?: number;
   /** Post-authentication bounds of each session (PROTOCOL.md section 14); defaults there. */
   limits?: Pick<MuxSessionOptions, 'maxQueuedControl' | 'maxPingsWaiting' | 'maxOpenRate'>;
-  /**
-   * HTTP mode (PROTOCOL.md §6.2): the public HTTP(S) listeners; clients may then offer hosts as
-   * well as ports. `domains` are the names this server has certificates for (a request for one
-   * that nobody serves is 503, not 404); `certStatus` feeds `/status`.
-   */
-  http?: Omit<PublicHttpOptions, 'open' | 'observe'> & { domains?: string[]; certStatus?: () => unknown[] };
+  /** HTTP mode (PROTOCOL.md §6.2, http-front.ts): clients may then offer hosts as well as ports. */
+  http?: HttpMode;
   logger?: Logger;
   /** Reported in `welcome` and `/status`. */
   version?: string;
+}
+
+/** What HTTP mode needs of a session. */
+export interface ServedSession {
+  id: string;
+  mux: MuxSession;
+  live: Liveness;
+}
+
+/** HTTP mode as the server sees it (HttpFront): started after the control port, told of every hello and close. */
+export interface HttpMode {
+  start(openTimeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
+  /** Takes the hosts a hello offers; answers welcome's `hosts` and `refusedHosts`. */
+  offer(s: ServedSession, hosts: unknown): { hosts: string[]; refusedHosts: unknown[] };
+  withdraw(s: ServedSession): void;
+  status(): { hosts: { host: string; clients: string[] }[]; certificates: CertificateInfo[] };
+  metricLines(): string[];
 }
 
 /** One client session on the server. */
@@ -76,7 +87,6 @@ interface ClientSession {
   remoteAddress: string;
   connectedAt: Date;
   ports: number[];
-  hosts: string[];
   mux: MuxSession;
   live: Liveness;
   transport: Duplex;
@@ -94,10 +104,6 @@ export class TunnelServer {
   readonly #sessions = new Map<string, ClientSession>();
   readonly #seenIds = new Set<string>();
   readonly #registry: PortRegistry<ClientSession>;
-  readonly #hosts = new HostRegistry<ClientSession>((s) => !s.live.slow);
-  /** Hosts served since start (bounded): a request for one that nobody serves now is 503, not 404. */
-  readonly #known = new Set<string>();
-  #public?: PublicHttp;
   #http?: HttpServer;
   #startedAt = new Date();
 
@@ -139,6 +145,7 @@ export class TunnelServer {
       metrics: this.#metrics,
       status: () => this.status(),
       connectedClients: () => this.#sessions.size,
+      extraMetrics: () => this.#opts.http?.metricLines() ?? [],
       onAuth: (req: IncomingMessage, ok: boolean) => {
         const source = sourceKey(req.socket.remoteAddress);
         if (!ok) return throttle.failed(source);
@@ -158,12 +165,7 @@ export class TunnelServer {
         resolve();
       });
     });
-    const h = this.#opts.http;
-    if (h) {
-      this.#public = new PublicHttp({ ...h, open: (host, meta) => this.#openHttp(host, meta), observe: (host, ...a) => this.#metrics.request(this.#known.has(host) ? host : 'other', ...a) });
-      await this.#public.start();
-      for (const d of h.domains ?? []) this.#known.add(d.toLowerCase());
-    }
+    await this.#opts.http?.start(this.#opts.openTimeoutMs ?? 2000);
     this.#startedAt = new Date();
     const a = http.address() as { address: string; port: number };
     this.#log.info(`control plane listening on ${a.address}:${a.port} (${tls ? 'TLS' : 'no TLS'}), public ports on ${this.#opts.dataAddr ?? '0.0.0.0'}`);
@@ -175,7 +177,7 @@ export class TunnelServer {
     const sessions = [...this.#sessions.values()];
     for (const s of sessions) this.#drop(s, ErrorCode.SHUTDOWN, 'server shutting down');
     // let GOAWAY and the websocket close reach the clients, so they reconnect rather than fail
-    await Promise.all([this.#registry.closeAll(), this.#public?.stop(), ...sessions.map((s) => closedWithin(s.transport, 2000))]);
+    await Promise.all([this.#registry.closeAll(), this.#opts.http?.stop(), ...sessions.map((s) => closedWithin(s.transport, 2000))]);
     const http = this.#http;
     if (!http) return;
     this.#http = undefined;
@@ -197,13 +199,9 @@ export class TunnelServer {
         remoteAddress: s.remoteAddress,
         connectedAt: s.connectedAt.toISOString(),
         ports: s.ports,
-        ...(this.#opts.http && { hosts: s.hosts }),
       })),
       ports: this.#registry.list().map(({ port, sessions }) => ({ port, clients: sessions.map((s) => s.id) })),
-      ...(this.#opts.http && {
-        hosts: this.#hosts.list().map(({ host, sessions }) => ({ host, clients: sessions.map((s) => s.id) })),
-        certificates: this.#opts.http.certStatus?.() ?? [],
-      }),
+      ...this.#opts.http?.status(),
     };
   }
 
@@ -221,7 +219,7 @@ export class TunnelServer {
       logger: this.#log,
     });
     const live = new Liveness(mux, transport);
-    const s: ClientSession = { id, remoteAddress, connectedAt: new Date(), ports: [], hosts: [], mux, live, transport, hello: false, closed: false };
+    const s: ClientSession = { id, remoteAddress, connectedAt: new Date(), ports: [], mux, live, transport, hello: false, closed: false };
     this.#sessions.set(id, s);
     // a session that never says hello would hold a slot forever
     const helloTimer = setTimeout(() => s.hello || this.#drop(s, ErrorCode.PROTOCOL_ERROR, 'no hello in time'), this.#opts.upgradeTimeoutMs ?? 5000);
@@ -244,46 +242,18 @@ export class TunnelServer {
   async #hello(s: ClientSession, msg: { mode?: unknown; ports?: unknown; hosts?: unknown }): Promise<void> {
     if (s.hello) return this.#drop(s, ErrorCode.PROTOCOL_ERROR, 'a second hello on one session');
     s.hello = true;
-    const http = !!this.#opts.http;
-    if (msg.mode !== 'tcp' && !(http && msg.mode === 'http')) return this.#drop(s, ErrorCode.PROTOCOL_ERROR, `mode ${JSON.stringify(msg.mode)} is not served here (${http ? 'http or tcp' : 'tcp only'})`);
+    const http = msg.mode === 'http' && this.#opts.http;
+    if (msg.mode !== 'tcp' && !http) return this.#drop(s, ErrorCode.PROTOCOL_ERROR, `mode ${JSON.stringify(msg.mode)} is not served here`);
     const { accepted, refused } = await this.#registry.offer(s, Array.isArray(msg.ports) ? msg.ports : []);
     if (s.closed) return this.#withdraw(s);
     s.ports = accepted;
-    const welcome: { type: string; [k: string]: unknown } = { type: 'welcome', version: this.#version, accepted, refused };
-    let served = accepted.join(',') || '(none)';
-    if (msg.mode === 'http') {
-      const hosts = this.#hosts.offer(s, Array.isArray(msg.hosts) ? msg.hosts : []);
-      s.hosts = hosts.accepted;
-      for (const h of hosts.accepted) if (this.#known.size < 4096) this.#known.add(h);
-      welcome.hosts = hosts.accepted;
-      welcome.refusedHosts = hosts.refused;
-      served += `, hosts ${hosts.accepted.join(',') || '(none)'}`;
-    }
-    s.mux.sendControl(welcome);
-    this.#log.info(`client ${s.id} serves ports ${served}${refused.length ? `; refused ${refused.map((r) => `${r.port} (${r.code})`).join(', ')}` : ''}`);
+    s.mux.sendControl({ type: 'welcome', version: this.#version, accepted, refused, ...(http && http.offer(s, msg.hosts)) });
+    this.#log.info(`client ${s.id} serves ports ${accepted.join(',') || '(none)'}${refused.length ? `; refused ${refused.map((r) => `${r.port} (${r.code})`).join(', ')}` : ''}`);
   }
 
   #withdraw(s: ClientSession): void {
     this.#registry.withdraw(s);
-    this.#hosts.withdraw(s);
-  }
-
-  /**
-   * A stream for a public HTTP request to `host`. A client that says nothing within the open
-   * limit is marked slow, so later requests go to the others (PROTOCOL.md §13).
-   */
-  #openHttp(host: string, meta: Record<string, unknown>): MuxStream | 404 | 503 {
-    const s = this.#hosts.next(host);
-    if (!s) return this.#known.has(host) ? 503 : 404;
-    let stream: MuxStream;
-    try {
-      stream = s.mux.openStream(meta);
-    } catch {
-      return 503;
-    }
-    const timer = setTimeout(() => (s.live.slow = true), this.#opts.openTimeoutMs ?? 2000);
-    s.live.onHeard(() => clearTimeout(timer));
-    return stream;
+    this.#opts.http?.withdraw(s);
   }
 
   #forward(port: number, socket: Socket, s: ClientSession): void {

@@ -1,0 +1,152 @@
+/**
+ * Keeps a Let's Encrypt (or any ACME CA's) certificate for each domain of `inlets http server`:
+ * one order per domain, so a domain whose DNS is not ready yet does not hold the others back;
+ * renewal well before expiry, served without a restart; failures retried with exponential backoff
+ * and reported in `status()`, never thrown at the server. Files in the state directory, 0600,
+ * written atomically: the account key, and `<domain>.crt` / `<domain>.key`.
+ */
+import { X509Certificate, generateKeyPairSync } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { writeFileAtomic } from '../../util/atomic-file.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { CertificateInfo } from '../server/status-info.js';
+import { AcmeClient } from './acme-client.js';
+import { certificateRequest } from './csr.js';
+
+export const LETSENCRYPT = {
+  prod: 'https://acme-v02.api.letsencrypt.org/directory',
+  staging: 'https://acme-staging-v02.api.letsencrypt.org/directory',
+};
+
+/** The directory URL: an explicit one wins over the issuer's. */
+export const directoryFor = (issuer: 'prod' | 'staging', url?: string): string => url ?? LETSENCRYPT[issuer];
+
+export interface CertManagerOptions {
+  domains: string[];
+  email?: string;
+  directoryUrl: string;
+  /** PEM of a CA to trust for the ACME server's own HTTPS (private or test CA). */
+  ca?: string;
+  stateDir: string;
+  /** Renew this long before expiry, in ms (default 30 days). */
+  renewBeforeMs?: number;
+  /** Look at each certificate again at least this often, in ms (default 12 h). */
+  checkIntervalMs?: number;
+  /** Backoff after a failure: from retryMinMs (default 60 s), doubling to retryMaxMs (default 6 h). */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  requestTimeoutMs?: number;
+  logger?: Logger;
+}
+
+interface Domain {
+  info: CertificateInfo;
+  ctx?: SecureContext;
+  expires?: number;
+  failures: number;
+  timer?: NodeJS.Timeout;
+}
+
+/** setTimeout takes at most 2^31-1 ms. */
+const MAX_TIMER = 2 ** 31 - 1;
+
+export class CertManager {
+  readonly #d = new Map<string, Domain>();
+  readonly #challenges = new Map<string, string>();
+  readonly #log: Logger;
+  #client?: Promise<AcmeClient>;
+  #stopped = false;
+
+  constructor(readonly opts: CertManagerOptions) {
+    this.#log = opts.logger ?? silentLogger;
+    for (const domain of opts.domains) this.#d.set(domain, { info: { domain, state: 'waiting' }, failures: 0 });
+  }
+
+  /** Loads what the state directory holds, then issues or renews each domain as needed. */
+  start(): void {
+    this.#stopped = false;
+    for (const [name, d] of this.#d) void this.#load(name, d).then(() => this.#run(name, d));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const d of this.#d.values()) clearTimeout(d.timer);
+  }
+
+  /** The key authorization for a pending HTTP-01 token (answered on port 80). */
+  challenge(token: string): string | undefined {
+    return this.#challenges.get(token);
+  }
+
+  /** The certificate for an SNI name, exactly (case-insensitive); undefined before it is issued. */
+  secureContext(servername: string): SecureContext | undefined {
+    return this.#d.get(servername.toLowerCase())?.ctx;
+  }
+
+  status(): CertificateInfo[] {
+    return [...this.#d.values()].map((d) => ({ ...d.info }));
+  }
+
+  #paths(name: string): [string, string] {
+    return [join(this.opts.stateDir, `${name}.crt`), join(this.opts.stateDir, `${name}.key`)];
+  }
+
+  #use(name: string, d: Domain, cert: string, key: string): void {
+    d.expires = Date.parse(new X509Certificate(cert).validTo);
+    d.ctx = createSecureContext({ cert, key });
+    d.info = { domain: name, state: 'issued', expiresAt: new Date(d.expires).toISOString() };
+  }
+
+  async #load(name: string, d: Domain): Promise<void> {
+    try {
+      const [c, k] = this.#paths(name);
+      this.#use(name, d, await readFile(c, 'utf8'), await readFile(k, 'utf8'));
+    } catch {} // nothing usable yet: issue
+  }
+
+  #client_(): Promise<AcmeClient> {
+    // one account key for every domain, made once and kept
+    return (this.#client ??= (async () => {
+      const path = join(this.opts.stateDir, 'acme-account.key');
+      let pem = await readFile(path, 'utf8').catch(() => '');
+      if (!pem) {
+        pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+        await writeFileAtomic(path, pem, 0o600);
+      }
+      return new AcmeClient({ directoryUrl: this.opts.directoryUrl, ca: this.opts.ca, accountKeyPem: pem, email: this.opts.email, timeoutMs: this.opts.requestTimeoutMs });
+    })().catch((e) => ((this.#client = undefined), Promise.reject(e))));
+  }
+
+  /** Issues when due, then schedules the next look: the renewal time, a check, or a retry. */
+  async #run(name: string, d: Domain): Promise<void> {
+    if (this.#stopped) return;
+    const renewAt = (d.expires ?? 0) - (this.opts.renewBeforeMs ?? 30 * 864e5);
+    let wait: number;
+    if (Date.now() < renewAt) {
+      wait = Math.min(renewAt - Date.now(), this.opts.checkIntervalMs ?? 12 * 36e5);
+    } else {
+      try {
+        this.#log.info(`requesting a certificate for ${name} from ${new URL(this.opts.directoryUrl).host}`);
+        const client = await this.#client_();
+        const { der, keyPem } = certificateRequest([name]);
+        const cert = await client.issue([name], der, (t, k) => this.#challenges.set(t, k), (t) => this.#challenges.delete(t));
+        const [c, k] = this.#paths(name);
+        await writeFileAtomic(k, keyPem, 0o600);
+        await writeFileAtomic(c, cert, 0o600);
+        this.#use(name, d, cert, keyPem);
+        d.failures = 0;
+        this.#log.info(`certificate for ${name} issued, valid until ${d.info.expiresAt}`);
+        return this.#run(name, d);
+      } catch (e) {
+        wait = Math.min((this.opts.retryMinMs ?? 60_000) * 2 ** d.failures++, this.opts.retryMaxMs ?? 6 * 36e5);
+        const message = (e as Error).message;
+        // a certificate still valid keeps being served while renewal is retried
+        d.info = { ...d.info, state: d.ctx ? 'issued' : 'error', lastError: message, nextAttemptAt: new Date(Date.now() + wait).toISOString() };
+        this.#log.warn(`certificate for ${name}: ${message}; next attempt in ${Math.round(wait / 1000)} s`);
+      }
+    }
+    if (!this.#stopped) d.timer = setTimeout(() => void this.#run(name, d), Math.min(wait, MAX_TIMER));
+  }
+}

@@ -1,0 +1,111 @@
+/** Let's Encrypt's protocol against Debian's real pebble: issuance over HTTP-01, HTTPS by SNI, files, reload, renewal, failures. */
+import { execFile } from 'node:child_process';
+import { statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CertManager, directoryFor, LETSENCRYPT } from '../../src/engine/acme/cert-manager.js';
+import { HttpFront } from '../../src/engine/server/http-front.js';
+import { cleanupAll, freePort, startClient, startServer, tempDir, track, waitFor } from '../helpers/engine-harness.js';
+import { describingUpstream, get } from '../helpers/http-upstream.js';
+import { startPebble } from '../helpers/pebble.js';
+
+afterEach(cleanupAll);
+
+const DOMAIN = 'blog.example.test';
+
+async function tunnelWithCerts(opts: { renewBeforeMs?: number; directoryUrl?: string } = {}) {
+  const httpPort = await freePort();
+  const tlsPort = await freePort();
+  const pebble = await startPebble(httpPort);
+  const stateDir = await tempDir();
+  const certs = new CertManager({ domains: [DOMAIN], directoryUrl: opts.directoryUrl ?? pebble.directoryUrl, ca: pebble.ca, stateDir, renewBeforeMs: opts.renewBeforeMs, retryMinMs: 500, retryMaxMs: 2000 });
+  track(() => certs.stop());
+  const srv = await startServer({ http: new HttpFront({ addr: '127.0.0.1', port: httpPort, tlsPort, certs, domains: [DOMAIN], certStatus: () => certs.status() }) });
+  const up = await describingUpstream('blog');
+  await startClient({ url: srv.url, token: srv.token, trust: { pin: srv.pin }, upstreams: new Map(), hosts: new Map([[DOMAIN, { host: '127.0.0.1', port: up.port, tls: false }]]) });
+  return { pebble, certs, srv, stateDir, httpPort, tlsPort };
+}
+
+function httpsVia(port: number, ca: string): Promise<{ status: number; body: string; serial: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, servername: DOMAIN, headers: { host: DOMAIN }, ca, timeout: 10_000, agent: false }, (res) => {
+      let body = '';
+      const serial = (res.socket as TLSSocket).getPeerCertificate().serialNumber;
+      res.on('data', (c) => (body += c)).on('end', () => resolve({ status: res.statusCode!, body, serial }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout'))).on('error', reject).end();
+  });
+}
+
+describe('ACME with pebble', () => {
+  it('issues over real HTTP-01, serves it by SNI (verified against pebble\'s root, also by curl), keeps files 0600 and reloads them without a new order', async () => {
+    const t = await tunnelWithCerts();
+    const started = Date.now();
+    t.certs.start();
+    await waitFor(() => t.certs.status()[0].state === 'issued', 'the certificate', 60_000, 100);
+    console.log(`certificate issued by pebble ${Date.now() - started} ms after start`);
+    const root = await t.pebble.rootCaPem();
+    const r = await httpsVia(t.tlsPort, root);
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toMatchObject({ name: 'blog', headers: { 'x-forwarded-proto': 'https', host: DOMAIN } });
+    const rootFile = join(t.stateDir, 'pebble-root.pem');
+    writeFileSync(rootFile, root);
+    const curl = await new Promise<string>((resolve, reject) =>
+      execFile('curl', ['-sS', '--cacert', rootFile, '--resolve', `${DOMAIN}:${t.tlsPort}:127.0.0.1`, `https://${DOMAIN}:${t.tlsPort}/via-curl`], { timeout: 15_000 }, (e, out) => (e ? reject(e) : resolve(out))),
+    );
+    expect(JSON.parse(curl)).toMatchObject({ url: '/via-curl' });
+    // plain HTTP for a domain with a certificate: a redirect to https
+    const plain = await get(t.httpPort, DOMAIN, '/x?y=1');
+    expect(plain.status).toBe(308);
+    expect(plain.headers.location).toBe(`https://${DOMAIN}:${t.tlsPort}/x?y=1`);
+    for (const f of ['acme-account.key', `${DOMAIN}.crt`, `${DOMAIN}.key`]) expect((statSync(join(t.stateDir, f)).mode & 0o777).toString(8), f).toBe('600');
+    expect(t.srv.server.status().certificates).toEqual([{ domain: DOMAIN, state: 'issued', expiresAt: expect.any(String) }]);
+    const again = new CertManager({ domains: [DOMAIN], directoryUrl: 'https://127.0.0.1:9/dir', stateDir: t.stateDir });
+    track(() => again.stop());
+    again.start();
+    await waitFor(() => again.status()[0].state === 'issued', 'the stored certificate to load', 5000);
+    expect(again.status()[0].lastError).toBeUndefined(); // no order was needed (that directory does not exist)
+  });
+
+  it('renews inside the renewal window and serves the new certificate without a restart', async () => {
+    // pebble's certificates last years: a renewal window of 10 years is always open
+    const t = await tunnelWithCerts({ renewBeforeMs: 3650 * 864e5 });
+    t.certs.start();
+    await waitFor(() => t.certs.status()[0].state === 'issued', 'the first certificate', 60_000, 100);
+    const root = await t.pebble.rootCaPem();
+    const first = (await httpsVia(t.tlsPort, root)).serial;
+    await waitFor(async () => (await httpsVia(t.tlsPort, root)).serial !== first, 'a renewed certificate', 60_000, 200);
+  });
+
+  it('an ACME server that is down: status "error" with the cause and the next attempt, retried, never thrown', async () => {
+    const dir = await tempDir();
+    const dead = await freePort();
+    const certs = new CertManager({ domains: [DOMAIN], directoryUrl: `https://127.0.0.1:${dead}/dir`, stateDir: dir, retryMinMs: 200, retryMaxMs: 400 });
+    track(() => certs.stop());
+    certs.start();
+    await waitFor(() => certs.status()[0].state === 'error', 'the error state', 10_000);
+    const s = certs.status()[0];
+    expect(s.lastError).toMatch(/ACME server 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    expect(Date.parse(s.nextAttemptAt!)).toBeGreaterThan(Date.now() - 1000);
+    const firstAttempt = s.nextAttemptAt;
+    await waitFor(() => certs.status()[0].nextAttemptAt !== firstAttempt, 'a retry', 5000);
+  });
+
+  it('a challenge that fails validation reports pebble\'s problem detail', async () => {
+    const httpPort = await freePort(); // nothing answers HTTP-01 here
+    const pebble = await startPebble(httpPort);
+    const certs = new CertManager({ domains: [DOMAIN], directoryUrl: pebble.directoryUrl, ca: pebble.ca, stateDir: await tempDir(), retryMinMs: 60_000 });
+    track(() => certs.stop());
+    certs.start();
+    await waitFor(() => certs.status()[0].state === 'error', 'the failed authorization', 60_000, 100);
+    expect(certs.status()[0].lastError).toMatch(/urn:ietf:params:acme:error:connection/);
+  });
+
+  it('chooses the directory: staging, prod, or an explicit URL', () => {
+    expect(directoryFor('prod')).toBe(LETSENCRYPT.prod);
+    expect(directoryFor('staging')).toBe('https://acme-staging-v02.api.letsencrypt.org/directory');
+    expect(directoryFor('staging', 'https://127.0.0.1:14000/dir')).toBe('https://127.0.0.1:14000/dir');
+  });
+});
