@@ -233,6 +233,21 @@ async function startRelay(targetPort, rttMs, relays) {
   return Number(port);
 }
 
+/** How late the relay delivered chunks beyond their due time since the last ask (ms), one relay. */
+async function relayLateness(relays) {
+  const entry = relays[0];
+  if (!entry || entry.exited) return null;
+  const before = entry.stdout.length;
+  entry.child.stdin.write('stats\n');
+  const deadline = Date.now() + 2000;
+  while (Date.now() < deadline) {
+    const m = /\{"lateness":(\{[^}]*\})\}/.exec(entry.stdout.slice(before));
+    if (m) return JSON.parse(m[1]);
+    await sleep(20);
+  }
+  return null;
+}
+
 /** One path with its control connection through the delay relay: single stream and head-of-line. */
 async function measureWan(name, rttMs, upstream) {
   const result = { rttMs };
@@ -256,7 +271,8 @@ async function measureWan(name, rttMs, upstream) {
     console.log(`    ready after ${result.readyMs} ms`);
     await sleep(S.settleMs);
     await step(result, 'single', 'iperf3, 1 stream', () => runIperf(ports.iperf, S.wanIperfSeconds, 1), path);
-    await step(result, 'hol', 'head-of-line', () => headOfLine(ports), path);
+    await relayLateness(relays);
+    await step(result, 'hol', 'head-of-line', async () => ({ ...(await headOfLine(ports)), relayLateness: await relayLateness(relays) }), path);
   } catch (err) {
     result.error = err.message;
     console.log(`    ERROR ${err.message.split('\n')[0]}`);
@@ -327,7 +343,7 @@ function summary(key, v) {
     case 'multi':
       return `${v.gbps} Gbit/s${v.cpu ? `; CPU s/GiB server ${v.cpu.serverPerGiB}, client ${v.cpu.clientPerGiB}, total ${v.cpu.totalPerGiB}` : ''}`;
     case 'hol':
-      return `interactive p50 ${v.interactive.p50} µs, p99 ${v.interactive.p99} µs (n=${v.interactive.n}); bulk ${v.bulk.gbps ?? v.bulk.error} Gbit/s`;
+      return `interactive p50 ${v.interactive.p50} µs, p99 ${v.interactive.p99} µs (n=${v.interactive.n}); bulk ${v.bulk.gbps ?? v.bulk.error} Gbit/s${v.relayLateness ? `; relay late p99 ${v.relayLateness.p99} ms` : ''}`;
     case 'conns':
       return `held ${v.held}/${v.requested}, errors ${v.errors}, server RSS ${mb(v.serverRssBytes)}, opened in ${v.openMs} ms`;
     default:

@@ -4,8 +4,36 @@
 // (default 64 MiB, above 1.5 Gbit/s × 100 ms); past that it stops reading from the sender, so TCP
 // backpressure reaches the sender instead of memory growing. Runs as its own process:
 //   node delay-relay.mjs '{"targetPort":N,"oneWayMs":25}'
-// prints {"port":N} once listening; exits when its stdin closes (it never outlives the benchmark).
+// prints {"port":N} once listening; a "stats" line on stdin prints how late chunks were delivered
+// beyond their due time (its own event-loop and timer delay, in ms) since the last "stats", as
+// {"lateness":{...}}; exits when its stdin closes (it never outlives the benchmark).
 import net from 'node:net';
+import { createInterface } from 'node:readline';
+
+/** Lateness histogram: 0.1 ms buckets up to 1 s, the last one holding everything above. */
+const BUCKET_MS = 0.1;
+const late = new Uint32Array(10001);
+let lateMax = 0;
+function noteLateness(ms) {
+  late[Math.min(late.length - 1, Math.floor(ms / BUCKET_MS))]++;
+  if (ms > lateMax) lateMax = ms;
+}
+/** { chunks, p50, p99, max } of the lateness since the last call, in ms; resets it. */
+export function takeLateness() {
+  const n = late.reduce((a, b) => a + b, 0);
+  const at = (p) => {
+    let seen = 0;
+    for (let i = 0; i < late.length; i++) {
+      seen += late[i];
+      if (seen >= Math.ceil((p / 100) * n)) return Math.round((i + 1) * BUCKET_MS * 10) / 10;
+    }
+    return null;
+  };
+  const out = { chunks: n, p50: n ? at(50) : null, p99: n ? at(99) : null, max: Math.round(lateMax * 10) / 10 };
+  late.fill(0);
+  lateMax = 0;
+  return out;
+}
 
 /** Default bound on bytes held per direction of one connection (queued, not yet delivered). */
 export const DEFAULT_MAX_BUFFER_BYTES = 64 * 1024 * 1024;
@@ -34,6 +62,7 @@ function delayedPipe(from, to, oneWayMs, maxBufferBytes) {
       if (item.due > now) break;
       queue[head++] = undefined;
       queuedBytes -= item.chunk.length;
+      noteLateness(now - item.due);
       if (!to.write(item.chunk)) blocked = true;
     }
     if (head > 1024 && head * 2 > queue.length) {
@@ -92,7 +121,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const opts = JSON.parse(process.argv[2] ?? '{}');
   const server = await startDelayRelay(opts);
   process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
-  process.stdin.resume();
-  process.stdin.on('end', () => process.exit(0));
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    if (line.trim() === 'stats') process.stdout.write(`${JSON.stringify({ lateness: takeLateness() })}\n`);
+  });
+  rl.on('close', () => process.exit(0));
   process.stdin.on('error', () => process.exit(0));
 }

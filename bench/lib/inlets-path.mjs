@@ -12,17 +12,18 @@ const NODE_ARGS = (process.env.INLETS_BENCH_NODE_ARGS ?? '').split(' ').filter(B
 
 /**
  * Starts the inlets server, reads its pin, then starts the client advertising every forward.
- * `via(controlPort)` resolves with the port the client connects to (default: the control port).
- * @param {{ bundle: string, dir: string, forwards: Array<{ publicPort: number, upstreamPort: number }>, via?: (port: number) => Promise<number> }} opts
+ * `via(controlPort)` resolves with the port the client connects to (default: the control port);
+ * `nodeArgs` go to both processes before the bundle (default: INLETS_BENCH_NODE_ARGS).
+ * @param {{ bundle: string, dir: string, forwards: Array<{ publicPort: number, upstreamPort: number }>, via?: (port: number) => Promise<number>, nodeArgs?: string[] }} opts
  */
-export async function startInletsPath({ bundle, dir, forwards, via = async (port) => port }) {
+export async function startInletsPath({ bundle, dir, forwards, via = async (port) => port, nodeArgs = NODE_ARGS }) {
   const stateDir = join(dir, 'state');
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const env = { ...process.env, INLETS_TOKEN: randomBytes(32).toString('hex') };
   const [controlPort] = await freePorts(1);
 
   const server = startProcess('inlets server', process.execPath, [
-    ...NODE_ARGS, bundle, 'tcp', 'server',
+    ...nodeArgs, bundle, 'tcp', 'server',
     '--control-addr', '127.0.0.1',
     '--control-port', String(controlPort),
     '--data-addr', '127.0.0.1',
@@ -35,7 +36,7 @@ export async function startInletsPath({ bundle, dir, forwards, via = async (port
   const connectPort = await via(controlPort);
   const upstreamArgs = forwards.flatMap(({ publicPort, upstreamPort }) => ['--upstream', `${publicPort}=127.0.0.1:${upstreamPort}`]);
   const client = startProcess('inlets client', process.execPath, [
-    ...NODE_ARGS, bundle, 'tcp', 'client',
+    ...nodeArgs, bundle, 'tcp', 'client',
     '--url', `wss://127.0.0.1:${connectPort}`,
     '--token-env', 'INLETS_TOKEN',
     '--tls-pin', pin,

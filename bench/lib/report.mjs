@@ -45,6 +45,7 @@ function wanFigures(rttMs) {
     { key: `wan${rttMs}Single`, label: `+${rttMs} ms RTT: throughput, 1 stream`, unit: 'Gbit/s', get: (r) => num(r.wan?.[rttMs]?.single?.gbps) },
     { key: `wan${rttMs}HolP99`, label: `+${rttMs} ms RTT: interactive p99 under bulk`, unit: 'ms', get: (r) => ms(r.wan?.[rttMs]?.hol?.interactive?.p99) },
     { key: `wan${rttMs}HolBulk`, label: `+${rttMs} ms RTT: bulk beside interactive`, unit: 'Gbit/s', get: (r) => num(r.wan?.[rttMs]?.hol?.bulk?.gbps) },
+    { key: `wan${rttMs}RelayLateP99`, label: `+${rttMs} ms RTT: relay's own lateness p99`, unit: 'ms', get: (r) => num(r.wan?.[rttMs]?.hol?.relayLateness?.p99) },
   ];
 }
 
