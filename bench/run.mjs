@@ -225,6 +225,23 @@ async function bulkWithCpu(path, port, seconds, streams) {
   return out;
 }
 
+/**
+ * Runs `fn` and adds `cpuPerRoundTripUs`: user+system CPU µs per round trip of the tunnel's
+ * server-side and client-side processes (`count` round trips, warm-up included).
+ */
+async function withCpu(path, count, fn) {
+  if (!path) return fn();
+  const serverBefore = cpuSnapshot(path.serverPids());
+  const clientBefore = cpuSnapshot(path.clientPids());
+  const out = await fn();
+  const us = (v) => Math.round((v / count) * 1e7) / 10;
+  out.cpuPerRoundTripUs = {
+    server: us(cpuDelta(serverBefore, [...new Set([...serverBefore.keys(), ...path.serverPids()])])),
+    client: us(cpuDelta(clientBefore, path.clientPids())),
+  };
+  return out;
+}
+
 /** Starts the WAN delay relay in front of `targetPort`; resolves with its port. */
 async function startRelay(targetPort, rttMs, relays) {
   const entry = startProcess(`delay relay ${rttMs} ms`, process.execPath, [DELAY_RELAY, JSON.stringify({ targetPort, oneWayMs: rttMs / 2 })]);
@@ -335,7 +352,7 @@ function summary(key, v) {
     case 'after':
       return `server ${mb(v.serverRssBytes)}, client ${mb(v.clientRssBytes)}`;
     case 'rtt':
-      return `p50 ${v.p50} µs, p99 ${v.p99} µs (n=${v.n})`;
+      return `p50 ${v.p50} µs, p99 ${v.p99} µs (n=${v.n})${v.cpuPerRoundTripUs ? `; CPU µs per round trip: server ${v.cpuPerRoundTripUs.server}, client ${v.cpuPerRoundTripUs.client}` : ''}`;
     case 'connect':
     case 'connectBackToBack':
       return `p50 ${v.p50} ms, p99 ${v.p99} ms (n=${v.n}, errors ${v.errors})`;
@@ -386,7 +403,7 @@ async function measurePath(name, upstream) {
 
   await sleep(S.settleMs);
   if (path) await step(result, 'idle', 'idle RSS', async () => rssOf(path), path);
-  await step(result, 'rtt', 'round trip', () => runLoad('rtt', { port: ports.echo, count: S.rttCount, warmup: S.rttWarmup }, 120000), path);
+  await step(result, 'rtt', 'round trip', () => withCpu(path, S.rttCount + S.rttWarmup, () => runLoad('rtt', { port: ports.echo, count: S.rttCount, warmup: S.rttWarmup }, 120000)), path);
   await step(result, 'connect', 'connect + first echo, paced', () => runLoad('connect', { port: ports.echo, count: S.connectCount, warmup: S.connectWarmup, gapMs: CONNECT_GAP_MS }, 180000), path);
   await step(result, 'connectBackToBack', 'connect + first echo, back to back', () => runLoad('connect', { port: ports.echo, count: S.connectB2bCount, warmup: S.connectWarmup }, 180000), path);
   await step(result, 'single', 'iperf3, 1 stream', () => bulkWithCpu(path, ports.iperf, S.iperfSeconds, 1), path);
