@@ -9,7 +9,7 @@ import { tmpdir, cpus, loadavg, hostname } from 'node:os';
 import { join, dirname, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
-import { startProcess, waitForOutput, runToEnd, killAll, killAllSync, rssSum, freePorts, sleep, tail } from './lib/procs.mjs';
+import { startProcess, waitForOutput, runToEnd, killAll, killAllSync, killEntry, rssSum, freePorts, sleep, tail, cpuSnapshot, cpuDelta } from './lib/procs.mjs';
 import { startIperfServer, runIperf } from './lib/iperf.mjs';
 import { startSshPath, SSHD } from './lib/ssh-path.mjs';
 import { startInletsPath } from './lib/inlets-path.mjs';
@@ -21,16 +21,19 @@ const root = join(here, '..');
 const BUNDLE = process.env.INLETS_BENCH_BUNDLE || join(root, 'dist', 'inlets.mjs');
 const LOAD_CLIENT = join(here, 'lib', 'load-client.mjs');
 const ECHO_SERVER = join(here, 'lib', 'echo-server.mjs');
+const DELAY_RELAY = join(here, 'lib', 'delay-relay.mjs');
 const ALL_PATHS = ['direct', 'ssh', 'inlets'];
 
-const HELP = `Usage: npm run bench -- [--quick] [--only direct,ssh,inlets]
-       node bench/run.mjs [--quick] [--only ...]   (after npm run build)
+const HELP = `Usage: npm run bench -- [--quick] [--only direct,ssh,inlets] [--wan-rtt 50,100|none]
+       node bench/run.mjs [--quick] [--only ...] [--wan-rtt ...]   (after npm run build)
 
 Measures direct loopback, ssh -R and the inlets tunnel with the same workloads and prints a
 table with inlets/ssh ratios. Needs iperf3, openssh-server and openssh-client (see bench/README.md).
 
   --quick          shorter runs and fewer samples (a smoke run, figures are rough)
   --only LIST      comma-separated subset of: ${ALL_PATHS.join(', ')}
+  --wan-rtt LIST   added round trips in ms for the WAN stand-in (a delay relay on the control
+                   connection of ssh -R and inlets); default 50,100; "none" skips that phase
   --help           this text`;
 
 let flags;
@@ -39,6 +42,7 @@ try {
     options: {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
+      'wan-rtt': { type: 'string', default: '50,100' },
       help: { type: 'boolean', default: false },
     },
   }));
@@ -58,10 +62,16 @@ for (const p of selected) {
   }
 }
 
+const wanRtts = flags['wan-rtt'] === 'none' ? [] : flags['wan-rtt'].split(',').map((s) => Number(s.trim()));
+if (wanRtts.some((v) => !Number.isFinite(v) || v <= 0 || v > 1000)) {
+  console.error('--wan-rtt: a comma-separated list of round trips in ms (1-1000), or "none"');
+  process.exit(2);
+}
+
 /** Durations and counts; --quick shrinks them for a smoke run. */
 const S = flags.quick
-  ? { iperfSeconds: 2, rttCount: 1000, rttWarmup: 100, connectCount: 60, connectB2bCount: 100, connectWarmup: 10, holSeconds: 4, holInteractiveMs: 2000, conns: 1000, connsConcurrency: 100, settleMs: 500 }
-  : { iperfSeconds: 5, rttCount: 5000, rttWarmup: 500, connectCount: 300, connectB2bCount: 300, connectWarmup: 10, holSeconds: 7, holInteractiveMs: 4500, conns: 1000, connsConcurrency: 100, settleMs: 1000 };
+  ? { wanIperfSeconds: 4, iperfSeconds: 2, rttCount: 1000, rttWarmup: 100, connectCount: 60, connectB2bCount: 100, connectWarmup: 10, holSeconds: 4, holInteractiveMs: 2000, conns: 1000, connsConcurrency: 100, settleMs: 500 }
+  : { wanIperfSeconds: 8, iperfSeconds: 5, rttCount: 5000, rttWarmup: 500, connectCount: 300, connectB2bCount: 300, connectWarmup: 10, holSeconds: 7, holInteractiveMs: 4500, conns: 1000, connsConcurrency: 100, settleMs: 1000 };
 const HOL_GAP_MS = 1;
 /**
  * Pause between paced fresh connections. It outlasts Linux's 40 ms delayed ACK, so the previous
@@ -191,6 +201,105 @@ async function headOfLine(ports) {
   return { interactive: i.value, bulk: b.status === 'fulfilled' ? b.value : { error: b.reason.message }, gapMs: HOL_GAP_MS };
 }
 
+/**
+ * Runs a bulk iperf3 through the path and reads user+system CPU seconds of the tunnel's server-side
+ * processes (for ssh every sshd below the listener) and client-side process before and after.
+ */
+async function bulkWithCpu(path, port, seconds, streams) {
+  if (!path) return runIperf(port, seconds, streams);
+  const serverBefore = cpuSnapshot(path.serverPids());
+  const clientBefore = cpuSnapshot(path.clientPids());
+  const out = await runIperf(port, seconds, streams);
+  const serverSeconds = cpuDelta(serverBefore, [...new Set([...serverBefore.keys(), ...path.serverPids()])]);
+  const clientSeconds = cpuDelta(clientBefore, path.clientPids());
+  const gib = out.bytes ? out.bytes / 2 ** 30 : null;
+  const per = (v) => (gib ? Math.round((v / gib) * 1000) / 1000 : null);
+  out.cpu = {
+    serverSeconds: Math.round(serverSeconds * 100) / 100,
+    clientSeconds: Math.round(clientSeconds * 100) / 100,
+    gib: gib === null ? null : Math.round(gib * 1000) / 1000,
+    serverPerGiB: per(serverSeconds),
+    clientPerGiB: per(clientSeconds),
+    totalPerGiB: per(serverSeconds + clientSeconds),
+  };
+  return out;
+}
+
+/**
+ * Runs `fn` and adds `cpuPerRoundTripUs`: user+system CPU µs per round trip of the tunnel's
+ * server-side and client-side processes (`count` round trips, warm-up included).
+ */
+async function withCpu(path, count, fn) {
+  if (!path) return fn();
+  const serverBefore = cpuSnapshot(path.serverPids());
+  const clientBefore = cpuSnapshot(path.clientPids());
+  const out = await fn();
+  const us = (v) => Math.round((v / count) * 1e7) / 10;
+  out.cpuPerRoundTripUs = {
+    server: us(cpuDelta(serverBefore, [...new Set([...serverBefore.keys(), ...path.serverPids()])])),
+    client: us(cpuDelta(clientBefore, path.clientPids())),
+  };
+  return out;
+}
+
+/** Starts the WAN delay relay in front of `targetPort`; resolves with its port. */
+async function startRelay(targetPort, rttMs, relays) {
+  const entry = startProcess(`delay relay ${rttMs} ms`, process.execPath, [DELAY_RELAY, JSON.stringify({ targetPort, oneWayMs: rttMs / 2 })]);
+  relays.push(entry);
+  const [, port] = await waitForOutput(entry, /"port":(\d+)/, 10000, 'port line');
+  return Number(port);
+}
+
+/** How late the relay delivered chunks beyond their due time since the last ask (ms), one relay. */
+async function relayLateness(relays) {
+  const entry = relays[0];
+  if (!entry || entry.exited) return null;
+  const before = entry.stdout.length;
+  entry.child.stdin.write('stats\n');
+  const deadline = Date.now() + 2000;
+  while (Date.now() < deadline) {
+    const m = /\{"lateness":(\{[^}]*\})\}/.exec(entry.stdout.slice(before));
+    if (m) return JSON.parse(m[1]);
+    await sleep(20);
+  }
+  return null;
+}
+
+/** One path with its control connection through the delay relay: single stream and head-of-line. */
+async function measureWan(name, rttMs, upstream) {
+  const result = { rttMs };
+  const dir = join(tmp, `${name}-wan-${rttMs}`);
+  mkdirSync(dir, { recursive: true });
+  const relays = [];
+  const via = (port) => startRelay(port, rttMs, relays);
+  let path = null;
+  console.log(`\n== ${name}, control connection through a +${rttMs} ms round-trip relay`);
+  try {
+    const [iperfPublic, echoPublic] = await freePorts(2);
+    const forwards = [
+      { publicPort: iperfPublic, upstreamPort: upstream.iperf },
+      { publicPort: echoPublic, upstreamPort: upstream.echo },
+    ];
+    path = name === 'ssh' ? await startSshPath({ dir, forwards, via }) : await startInletsPath({ bundle: BUNDLE, dir, forwards, via });
+    const ports = { iperf: iperfPublic, echo: echoPublic };
+    const t0 = Date.now();
+    await waitReady(path, ports.echo);
+    result.readyMs = Date.now() - t0;
+    console.log(`    ready after ${result.readyMs} ms`);
+    await sleep(S.settleMs);
+    await step(result, 'single', 'iperf3, 1 stream', () => runIperf(ports.iperf, S.wanIperfSeconds, 1), path);
+    await relayLateness(relays);
+    await step(result, 'hol', 'head-of-line', async () => ({ ...(await headOfLine(ports)), relayLateness: await relayLateness(relays) }), path);
+  } catch (err) {
+    result.error = err.message;
+    console.log(`    ERROR ${err.message.split('\n')[0]}`);
+  } finally {
+    await path?.stop();
+    for (const r of relays) await killEntry(r);
+  }
+  return result;
+}
+
 /** Holds S.conns connections open through the path and reads the server-side RSS meanwhile. */
 async function manyConnections(path, ports) {
   const opts = { port: ports.echo, count: S.conns, concurrency: S.connsConcurrency };
@@ -243,15 +352,15 @@ function summary(key, v) {
     case 'after':
       return `server ${mb(v.serverRssBytes)}, client ${mb(v.clientRssBytes)}`;
     case 'rtt':
-      return `p50 ${v.p50} µs, p99 ${v.p99} µs (n=${v.n})`;
+      return `p50 ${v.p50} µs, p99 ${v.p99} µs (n=${v.n})${v.cpuPerRoundTripUs ? `; CPU µs per round trip: server ${v.cpuPerRoundTripUs.server}, client ${v.cpuPerRoundTripUs.client}` : ''}`;
     case 'connect':
     case 'connectBackToBack':
       return `p50 ${v.p50} ms, p99 ${v.p99} ms (n=${v.n}, errors ${v.errors})`;
     case 'single':
     case 'multi':
-      return `${v.gbps} Gbit/s`;
+      return `${v.gbps} Gbit/s${v.cpu ? `; CPU s/GiB server ${v.cpu.serverPerGiB}, client ${v.cpu.clientPerGiB}, total ${v.cpu.totalPerGiB}` : ''}`;
     case 'hol':
-      return `interactive p50 ${v.interactive.p50} µs, p99 ${v.interactive.p99} µs (n=${v.interactive.n}); bulk ${v.bulk.gbps ?? v.bulk.error} Gbit/s`;
+      return `interactive p50 ${v.interactive.p50} µs, p99 ${v.interactive.p99} µs (n=${v.interactive.n}); bulk ${v.bulk.gbps ?? v.bulk.error} Gbit/s${v.relayLateness ? `; relay late p99 ${v.relayLateness.p99} ms` : ''}`;
     case 'conns':
       return `held ${v.held}/${v.requested}, errors ${v.errors}, server RSS ${mb(v.serverRssBytes)}, opened in ${v.openMs} ms`;
     default:
@@ -294,11 +403,11 @@ async function measurePath(name, upstream) {
 
   await sleep(S.settleMs);
   if (path) await step(result, 'idle', 'idle RSS', async () => rssOf(path), path);
-  await step(result, 'rtt', 'round trip', () => runLoad('rtt', { port: ports.echo, count: S.rttCount, warmup: S.rttWarmup }, 120000), path);
+  await step(result, 'rtt', 'round trip', () => withCpu(path, S.rttCount + S.rttWarmup, () => runLoad('rtt', { port: ports.echo, count: S.rttCount, warmup: S.rttWarmup }, 120000)), path);
   await step(result, 'connect', 'connect + first echo, paced', () => runLoad('connect', { port: ports.echo, count: S.connectCount, warmup: S.connectWarmup, gapMs: CONNECT_GAP_MS }, 180000), path);
   await step(result, 'connectBackToBack', 'connect + first echo, back to back', () => runLoad('connect', { port: ports.echo, count: S.connectB2bCount, warmup: S.connectWarmup }, 180000), path);
-  await step(result, 'single', 'iperf3, 1 stream', () => runIperf(ports.iperf, S.iperfSeconds, 1), path);
-  await step(result, 'multi', 'iperf3, 8 streams', () => runIperf(ports.iperf, S.iperfSeconds, 8), path);
+  await step(result, 'single', 'iperf3, 1 stream', () => bulkWithCpu(path, ports.iperf, S.iperfSeconds, 1), path);
+  await step(result, 'multi', 'iperf3, 8 streams', () => bulkWithCpu(path, ports.iperf, S.iperfSeconds, 8), path);
   await step(result, 'hol', 'head-of-line', () => headOfLine(ports), path);
   await step(result, 'conns', `${S.conns} connections`, () => manyConnections(path, ports), path);
   if (path) {
@@ -357,17 +466,24 @@ async function main() {
   for (const name of ALL_PATHS.filter((p) => selected.includes(p))) {
     results[name] = await measurePath(name, upstream);
   }
+  const wanPaths = ['ssh', 'inlets'].filter((p) => selected.includes(p));
+  for (const rttMs of wanRtts) {
+    for (const name of wanPaths) {
+      results[name].wan ??= {};
+      results[name].wan[rttMs] = await measureWan(name, rttMs, upstream);
+    }
+  }
 
-  const rows = figureTable(results);
-  const goals = evaluateGoals(rows);
-  console.log(`\n${renderTable(rows)}\n\nGoals (issue #2):\n${renderGoals(goals)}`);
+  const rows = figureTable(results, wanPaths.length ? wanRtts : []);
+  const goals = evaluateGoals(rows, wanPaths.length ? wanRtts : []);
+  console.log(`\n${renderTable(rows)}\n\nGoals (issues #2, #11):\n${renderGoals(goals)}`);
 
   const report = {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     quick: flags.quick,
     paths: selected,
-    settings: { ...S, holGapMs: HOL_GAP_MS, connectGapMs: CONNECT_GAP_MS },
+    settings: { ...S, holGapMs: HOL_GAP_MS, connectGapMs: CONNECT_GAP_MS, wanRttMs: wanRtts },
     machine: { hostname: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, loadAverageAtStart: loadavg().length ? load : null, loadAverageAtEnd: loadavg()[0] },
     versions: await versions(),
     table: rows,
@@ -379,7 +495,8 @@ async function main() {
   const outFile = join(outDir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwrote ${outFile}`);
-  const broken = Object.values(results).filter((r) => r.error || Object.values(r).some((v) => v && typeof v === 'object' && v.error));
+  const failed = (r) => r.error || Object.values(r).some((v) => v && typeof v === 'object' && v.error);
+  const broken = Object.values(results).filter((r) => failed(r) || Object.values(r.wan ?? {}).some(failed));
   return broken.length ? 1 : 0;
 }
 

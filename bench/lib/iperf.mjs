@@ -11,7 +11,7 @@ export async function startIperfServer(port) {
 
 /**
  * Runs `iperf3 -c 127.0.0.1 -p port -t seconds -P streams -J` and returns the receiver-side rate.
- * @returns {Promise<{gbps: number, streams: number, seconds: number, retransmits: number|null}>}
+ * @returns {Promise<{gbps: number, streams: number, seconds: number, bytes: number|null, retransmits: number|null}>}
  */
 export async function runIperf(port, seconds, streams) {
   const args = ['-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-J', '--connect-timeout', '5000'];
@@ -30,6 +30,7 @@ export async function runIperf(port, seconds, streams) {
     gbps: Math.round((received.bits_per_second / 1e9) * 1000) / 1000,
     streams,
     seconds: Math.round(received.seconds * 100) / 100,
+    bytes: typeof received.bytes === 'number' ? received.bytes : null,
     retransmits: report.end?.sum_sent?.retransmits ?? null,
   };
 }

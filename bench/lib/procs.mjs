@@ -1,6 +1,6 @@
 // Child processes for the benchmark: spawn, wait for a line of output, read RSS, and kill every
 // process we started (also on error and Ctrl-C). Node built-ins only.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 
@@ -213,3 +213,42 @@ export async function freePorts(n) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Clock ticks per second for /proc/<pid>/stat times (`getconf CLK_TCK`; 100 on Linux). */
+let clkTck = null;
+function ticksPerSecond() {
+  if (clkTck === null) {
+    try {
+      const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+      clkTck = Number(r.stdout.trim()) || 100;
+    } catch {
+      clkTck = 100;
+    }
+  }
+  return clkTck;
+}
+
+/** user + system CPU seconds of one process (fields 14 and 15 of /proc/<pid>/stat), or null. */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): index 0 is field 3 (state).
+    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(after[11]) + Number(after[12])) / ticksPerSecond();
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds per pid, for a before/after difference (see cpuDelta). */
+export function cpuSnapshot(pids) {
+  return new Map(pids.map((pid) => [pid, cpuSeconds(pid) ?? 0]));
+}
+
+/**
+ * CPU seconds spent between `before` and now by `pids`; a pid not in `before` (started meanwhile,
+ * e.g. an sshd session child) counts from 0.
+ */
+export function cpuDelta(before, pids) {
+  return pids.reduce((sum, pid) => sum + Math.max(0, (cpuSeconds(pid) ?? before.get(pid) ?? 0) - (before.get(pid) ?? 0)), 0);
+}

@@ -1,7 +1,8 @@
 // The `ssh -R` path: OpenSSH's sshd on 127.0.0.1 with a throw-away host key, authorized key and
 // config in a temp dir, run as the current user, and `ssh -N -R` forwarding public ports to the
 // upstreams. Server-side RSS is the sshd processes below our listener (the per-connection monitor
-// and session), client-side RSS is the ssh process.
+// and session), client-side RSS is the ssh process. `via` may put something (the WAN delay relay)
+// between ssh and sshd.
 import { mkdirSync, writeFileSync, readFileSync, existsSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
@@ -15,10 +16,11 @@ async function keygen(file) {
 }
 
 /**
- * Starts sshd and `ssh -N -R` for each forward.
- * @param {{ dir: string, forwards: Array<{ publicPort: number, upstreamPort: number }> }} opts
+ * Starts sshd and `ssh -N -R` for each forward. `via(sshPort)` resolves with the port ssh connects
+ * to (default: sshd's port).
+ * @param {{ dir: string, forwards: Array<{ publicPort: number, upstreamPort: number }>, via?: (port: number) => Promise<number> }} opts
  */
-export async function startSshPath({ dir, forwards }) {
+export async function startSshPath({ dir, forwards, via = async (port) => port }) {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const hostKey = join(dir, 'host_ed25519');
   const userKey = join(dir, 'user_ed25519');
@@ -63,6 +65,7 @@ export async function startSshPath({ dir, forwards }) {
   const sshd = startProcess('sshd', SSHD, ['-D', '-e', '-f', config]);
   await waitForOutput(sshd, /Server listening on 127\.0\.0\.1 port/, 15000, '"Server listening" line');
 
+  const connectPort = await via(sshPort);
   const forwardArgs = forwards.flatMap(({ publicPort, upstreamPort }) => ['-R', `127.0.0.1:${publicPort}:127.0.0.1:${upstreamPort}`]);
   const ssh = startProcess('ssh -R', 'ssh', [
     '-N',
@@ -74,7 +77,7 @@ export async function startSshPath({ dir, forwards }) {
     '-o', 'UserKnownHostsFile=/dev/null',
     '-o', 'ExitOnForwardFailure=yes',
     '-o', 'LogLevel=ERROR',
-    '-p', String(sshPort),
+    '-p', String(connectPort),
     ...forwardArgs,
     `${userInfo().username}@127.0.0.1`,
   ]);
