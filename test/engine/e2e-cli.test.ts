@@ -38,12 +38,16 @@ describe('inlets CLI', () => {
     expect(v.stdout).toMatch(/^inlets \d+\.\d+\.\d+/);
   });
 
-  it('exits 2 with "inlets: <message>" on usage errors, and says http mode is not implemented', async () => {
+  it('exits 2 with "inlets: <message>" on usage errors, http mode\'s among them', async () => {
     for (const [args, msg] of [
       [['tcp', 'server', '--bogus'], /Unknown option '--bogus'/],
       [['tcp'], /expected "server" or "client"/],
       [['frobnicate'], /unknown command/],
-      [['http', 'server'], /not implemented in this version/],
+      [['http', 'server', '--letsencrypt-domain', 'not a domain'], /--letsencrypt-domain: "not a domain" is not a DNS name/],
+      [['http', 'server', '--letsencrypt-email', 'me@example.com'], /--letsencrypt-email needs --letsencrypt-domain/],
+      [['http', 'server', '--letsencrypt-domain', 'a.example.com', '--letsencrypt-issuer', 'beta'], /not prod or staging/],
+      [['http', 'client', '--url', 'wss://127.0.0.1:1', '--upstream', 'blog.example.com=ftp://x'], /is not http:\/\/HOST/],
+      [['http', 'client', '--url', 'wss://127.0.0.1:1'], /no upstream/],
       [['tcp', 'client', '--upstream', '127.0.0.1', '--ports', '70000', '--url', 'wss://127.0.0.1:1'], /--ports: "70000" is not a port/],
       [['tcp', 'client', '--upstream', '127.0.0.1', '--port', '80'], /--url is required/],
       [['tcp', 'server', '--allow-ports', '10-5', '--token-env', 'T'], /range "10-5" ends before it starts/],

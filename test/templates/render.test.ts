@@ -83,12 +83,17 @@ describe('renderUserData', () => {
     expect(unit).toContain('--control-port 9443 ');
   });
 
-  it('refuses tokens that would need quoting, bad ports and the not yet written https mode', () => {
+  it('refuses tokens that would need quoting, bad ports, and HTTPS settings that are missing or would break the unit', () => {
     const base = fixtureInput('cloud-config', false);
     expect(() => renderUserData({ ...base, token: 'has space and "quotes" in it' })).toThrow(expect.objectContaining({ code: 'TOKEN_INVALID' }));
     expect(() => renderUserData({ ...base, token: 'short' })).toThrow(expect.objectContaining({ code: 'TOKEN_INVALID' }));
     expect(() => renderUserData({ ...base, controlPort: 70000 })).toThrow(expect.objectContaining({ code: 'PORT_INVALID' }));
-    expect(() => renderUserData({ ...base, mode: 'https' as 'tcp' })).toThrow(expect.objectContaining({ code: 'MODE_UNSUPPORTED' }));
+    expect(() => renderUserData({ ...base, mode: 'https' })).toThrow(expect.objectContaining({ code: 'TEMPLATE_INVALID' }));
+    for (const https of [{ domains: ['a.example.com --x'] }, { domains: ['a.example.com'], email: 'x@y.com;rm' }, { domains: ['a.example.com'], url: 'https://h/%d' }]) {
+      expect(() => renderUserData({ ...base, mode: 'https', https }), JSON.stringify(https)).toThrow(expect.objectContaining({ code: 'TEMPLATE_INVALID' }));
+    }
+    const ok = renderUserData({ ...base, mode: 'https', https: { domains: ['blog.example.com'], email: 'me@example.com', issuer: 'staging' }, engineBundle: Buffer.from('x') }).toString();
+    expect(ok).toContain('http server --token-env INLETS_TOKEN --control-port 8123 --tls-cert %d/tls.crt --tls-key %d/tls.key --state-dir /var/lib/inlets --letsencrypt-domain blog.example.com --letsencrypt-email me@example.com --letsencrypt-issuer staging');
   });
 
   it('never names the token in its errors', () => {

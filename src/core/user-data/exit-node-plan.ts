@@ -106,6 +106,7 @@ export function buildExitNodePlan(input: PlanInput, dir = templatesDir()): ExitN
   if (!mode?.files || !mode.commands) {
     throw new UsageError(`mode "${input.mode}" has no template yet (see templates/exit-node.json)`, 'MODE_UNSUPPORTED');
   }
+  if ((input.mode === 'https') !== !!input.https) throw new UsageError('HTTPS mode needs its Let\'s Encrypt settings (domains), and only it takes them', 'TEMPLATE_INVALID');
   const values: Record<string, string> = { token: input.token, controlPort: String(input.controlPort), letsencryptFlags: letsencryptFlags(input.https) };
   const chosen = [...spec.files, ...mode.files].filter((f) => !(f.optional && f.source === 'acme-ca' && !input.https?.caPem));
   const files = chosen.map((f): PlannedFile => {

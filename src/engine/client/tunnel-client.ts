@@ -150,7 +150,7 @@ export class TunnelClient extends EventEmitter {
       if (accepted.length || hosts.length) {
         this.#log.info(`connected to ${url}: serving ${[accepted.length && `public ports ${accepted.join(', ')}`, hosts.length && `hosts ${hosts.join(', ')}`].filter(Boolean).join(' and ')}`);
       } else {
-        ended = new TunnelError('PORTS_REFUSED', `the server refused every port and host: ${[...refused.map((r) => `${r.port}: ${r.message}`), ...(msg.refusedHosts ?? []).map((r) => `${r.host}: ${r.message}`)].join('; ')}`);
+        ended = new TunnelError('PORTS_REFUSED', `the server refused every port${this.#opts.hosts ? ' and host' : ''}: ${[...refused.map((r) => `${r.port}: ${r.message}`), ...(msg.refusedHosts ?? []).map((r) => `${r.host}: ${r.message}`)].join('; ')}`);
         mux.goAway(ErrorCode.NORMAL, 'every port refused');
         mux.close();
       }
