@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { generateSelfSigned } from '../../src/engine/tls/self-signed.js';
 import { engineBundlePath, readEngineBundle, SERVER_BUNDLES } from '../../src/core/engine-bundle.js';
 import { checkUserDataSize, parseUserData, renderUserData } from '../../src/core/user-data/render.js';
+import { bundleModeOf } from '../../src/core/user-data/exit-node-plan.js';
 import { BUDGET_HTTPS, formatBudget, userDataBudget } from '../../src/core/user-data/size-report.js';
 import { localProvider } from '../../providers/local/index.js';
 import { providers } from '../../providers/index.js';
@@ -36,7 +37,7 @@ describe('user-data size', () => {
 
   it('a bundle one margin larger does not fit: the check can fail', () => {
     const [tightest] = userDataBudget().filter((r) => r.mode === 'tcp');
-    const bundle = readEngineBundle(engineBundlePath(tightest.mode === 'https' ? 'http' : 'tcp'));
+    const bundle = readEngineBundle(engineBundlePath(bundleModeOf(tightest.mode)));
     // Random bytes do not compress: a margin's worth of them push it over the limit (256 more, for
     // the ~70 bytes this shorter name, no SAN and no --ttl leave out of the worst case).
     const padded = Buffer.concat([bundle, randomBytes(tightest.margin + 256)]);

@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { packageRoot } from '../engine-bundle.js';
+import { packageRoot, type ServerMode } from '../engine-bundle.js';
 import { brotli } from './brotli-cache.js';
+import { DOMAIN_NAME } from '../../engine/server/host-registry.js';
 
 /** How a file's content is carried inside the user-data (cloud-init's `encoding` words). */
 export type FileEncoding = 'text' | 'b64' | 'gz+b64';
@@ -32,6 +33,9 @@ export interface ExitNodePlan {
 }
 
 export type TunnelMode = 'tcp' | 'https';
+
+/** The exit-node server bundle a tunnel mode runs: HTTPS mode runs the http server. */
+export const bundleModeOf = (mode: TunnelMode): ServerMode => (mode === 'https' ? 'http' : 'tcp');
 
 /** HTTPS mode's Let's Encrypt settings (create --letsencrypt-*). */
 export interface HttpsInput {
@@ -134,7 +138,7 @@ export function buildExitNodePlan(input: PlanInput, dir = templatesDir()): ExitN
  * systemd or a shell would read specially (spaces, quotes, `%`, `$`, `;`, `\`) gets through.
  */
 export const HTTPS_SHAPES = {
-  domain: /^(?=.{1,253}$)([a-z\d]([a-z\d-]{0,61}[a-z\d])?\.)+[a-z\d]([a-z\d-]{0,61}[a-z\d])?$/,
+  domain: DOMAIN_NAME,
   email: /^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/,
   url: /^https?:\/\/[A-Za-z0-9._~:/?#@!&()*+,=-]+$/,
 };

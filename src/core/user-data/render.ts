@@ -8,7 +8,7 @@ import { engineBundlePath, readEngineBundle } from '../engine-bundle.js';
 import { readBootScript, SCRIPT_HEADER, writeBootScript } from './boot-script.js';
 import { CLOUD_CONFIG_HEADER, readCloudConfig, writeCloudConfig } from './cloud-config.js';
 import { gzipStable } from './gzip-stable.js';
-import { buildExitNodePlan, type ExitNodePlan, type HttpsInput, type TunnelMode } from './exit-node-plan.js';
+import { buildExitNodePlan, bundleModeOf, type ExitNodePlan, type HttpsInput, type TunnelMode } from './exit-node-plan.js';
 
 export type UserDataFormat = 'cloud-config' | 'script';
 
@@ -45,7 +45,7 @@ export function renderUserData(input: RenderInput): Buffer {
     token: input.token,
     tls: input.tls,
     controlPort: input.controlPort,
-    engineBundle: input.engineBundle ?? readEngineBundle(engineBundlePath(input.mode === 'https' ? 'http' : 'tcp')),
+    engineBundle: input.engineBundle ?? readEngineBundle(engineBundlePath(bundleModeOf(input.mode))),
     expiresAt: input.expiresAt,
   });
   const text = input.format === 'cloud-config' ? writeCloudConfig(plan, comment(input.mode)) : writeBootScript(plan, comment(input.mode));

@@ -10,7 +10,7 @@ import { providers } from '../../../providers/index.js';
 import { engineBundlePath, readEngineBundle } from '../engine-bundle.js';
 import { tunnelTls } from '../tunnel-tls.js';
 import { renderUserData } from './render.js';
-import type { HttpsInput, TunnelMode } from './exit-node-plan.js';
+import { bundleModeOf, type HttpsInput, type TunnelMode } from './exit-node-plan.js';
 
 /**
  * HTTPS mode at the size budgeted for: three 40-character domains, an e-mail and the staging
@@ -40,7 +40,7 @@ export function userDataBudget(): BudgetRow[] {
   const tls = tunnelTls({ name: `inlets-${'x'.repeat(56)}`, tunnelId: 'f'.repeat(12) });
   const rows: BudgetRow[] = [];
   for (const mode of ['tcp', 'https'] as const) {
-    const engineBundle = readEngineBundle(engineBundlePath(mode === 'https' ? 'http' : 'tcp'));
+    const engineBundle = readEngineBundle(engineBundlePath(bundleModeOf(mode)));
     for (const { description } of providers) {
       const { format, binary, limitBytes } = description.userData;
       const bytes = renderUserData({

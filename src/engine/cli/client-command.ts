@@ -36,13 +36,24 @@ export async function clientCommand(args: string[], stopRequested: Promise<unkno
   const upstreams = parseUpstreams(v.upstream ?? [], [...(v.ports ?? []), ...(v.port ?? [])]);
   if (!v.url) throw new UsageError('--url is required, e.g. --url wss://203.0.113.10:8123');
   const trust = await trustFrom(v, v.url);
-  const id = v['client-id'];
-  if (id !== undefined && !/^[\w.-]{1,64}$/.test(id)) throw new UsageError(`--client-id: "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+  const id = clientIdFrom(v);
   const log = loggerFrom(v);
   if (v.generate !== undefined) return void process.stdout.write(systemdUnit(v.generate, { role: 'client', values: v }));
   const token = await tokenFrom(v, log);
-  const client = new TunnelClient({ url: v.url, token, clientId: v['client-id'], trust, upstreams, logger: log });
+  const client = new TunnelClient({ url: v.url, token, clientId: id, trust, upstreams, logger: log });
   log.info(`client ${client.clientId}: ${describeUpstreams(upstreams)}`);
+  await runClient(client, stopRequested);
+}
+
+/** `--client-id`, checked (PROTOCOL.md §2: 1-64 characters of `[A-Za-z0-9._-]`). */
+function clientIdFrom(v: { 'client-id'?: string }): string | undefined {
+  const id = v['client-id'];
+  if (id !== undefined && !/^[\w.-]{1,64}$/.test(id)) throw new UsageError(`--client-id: "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+  return id;
+}
+
+/** Runs `client` until a signal or a fatal error; rethrows the fatal error after stopping. */
+async function runClient(client: TunnelClient, stopRequested: Promise<unknown>): Promise<void> {
   const fatal = new Promise<Error>((resolve) => client.once('fatal', resolve));
   client.start();
   const outcome = await Promise.race([fatal, stopRequested.then(() => undefined)]);
@@ -81,8 +92,7 @@ export async function httpClientCommand(args: string[], stopRequested: Promise<u
   if (!v.url) throw new UsageError('--url is required, e.g. --url wss://203.0.113.10:8123');
   if (v['upstream-ca'] && v['upstream-insecure']) throw new UsageError('--upstream-ca and --upstream-insecure exclude each other');
   const trust = await trustFrom(v, v.url);
-  const id = v['client-id'];
-  if (id !== undefined && !/^[\w.-]{1,64}$/.test(id)) throw new UsageError(`--client-id: "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+  const id = clientIdFrom(v);
   const log = loggerFrom(v);
   if (v.generate !== undefined) return void process.stdout.write(systemdUnit(v.generate, { role: 'client', mode: 'http', values: v }));
   const upstreamCa = v['upstream-ca'] ? await readFlagFile('upstream-ca', v['upstream-ca']) : undefined;
@@ -91,9 +101,5 @@ export async function httpClientCommand(args: string[], stopRequested: Promise<u
   const client = new TunnelClient({ url: v.url, token, clientId: id, trust, upstreams: ports, hosts, upstreamCa, upstreamInsecure: v['upstream-insecure'], logger: log });
   const described = [...hosts].map(([h, u]) => `${h} → ${u.tls ? 'https' : 'http'}://${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}`);
   log.info(`client ${client.clientId}: ${[...described, ...(ports.size ? [describeUpstreams(ports)] : [])].join(', ')}`);
-  const fatal = new Promise<Error>((resolve) => client.once('fatal', resolve));
-  client.start();
-  const outcome = await Promise.race([fatal, stopRequested.then(() => undefined)]);
-  await client.stop();
-  if (outcome instanceof Error) throw outcome;
+  await runClient(client, stopRequested);
 }

@@ -5,11 +5,9 @@
 import { UsageError } from '../../errors.js';
 import { CertManager, directoryFor } from '../acme/cert-manager.js';
 import { HttpFront } from '../server/http-front.js';
+import { DOMAIN_NAME } from '../server/host-registry.js';
 import { FULL_EXTRAS, secondsFlag, serverCommandWith, type HttpCommandMode } from './server-command.js';
 import { readFlagFile } from './shared-flags.js';
-
-/** A lower-case DNS name with at least one dot (Let's Encrypt issues for nothing else). */
-const DOMAIN = /^(?=.{1,253}$)([a-z\d]([a-z\d-]{0,61}[a-z\d])?\.)+[a-z\d]([a-z\d-]{0,61}[a-z\d])?$/;
 
 const portOf = (text: string | undefined, flag: string, byDefault: number): number => {
   if (text === undefined) return byDefault;
@@ -41,37 +39,37 @@ export const httpMode: HttpCommandMode = {
   flags: HTTP_FLAGS,
   summary: 'Accepts tunnel clients on the control port and routes public HTTP(S) requests to them by host name.',
   options: async (v, stateDir, log) => {
-  const domains = ((v['letsencrypt-domain'] ?? []) as string[]).map((d) => d.toLowerCase());
-  for (const d of domains) if (!DOMAIN.test(d)) throw new UsageError(`--letsencrypt-domain: "${d}" is not a DNS name such as blog.example.com`);
-  const one = (k: keyof typeof v) => v[k] as string | undefined;
-  const issuer = one('letsencrypt-issuer') ?? 'prod';
-  if (issuer !== 'prod' && issuer !== 'staging') throw new UsageError(`--letsencrypt-issuer: "${issuer}" is not prod or staging`);
-  const url = one('letsencrypt-url');
-  if (url !== undefined && !/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--letsencrypt-url: "${url}" is not an http(s) URL of an ACME directory`);
-  const email = one('letsencrypt-email');
-  if (email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new UsageError(`--letsencrypt-email: "${email}" is not an e-mail address`);
-  const acmeOnly = ['letsencrypt-email', 'letsencrypt-issuer', 'letsencrypt-url', 'letsencrypt-ca', 'renew-before'].filter((k) => v[k as keyof typeof v] !== undefined);
-  if (!domains.length && acmeOnly.length) throw new UsageError(`--${acmeOnly[0]} needs --letsencrypt-domain`);
-  const days = one('renew-before');
-  if (days !== undefined && !(+days > 0 && +days <= 3650)) throw new UsageError(`--renew-before: "${days}" is not a number of days (1-3650)`);
-  const ca = one('letsencrypt-ca') && (await readFlagFile('letsencrypt-ca', one('letsencrypt-ca')!));
-  const certs = domains.length
-    ? new CertManager({ domains, email, directoryUrl: directoryFor(issuer, url), ca: ca || undefined, stateDir, renewBeforeMs: days ? +days * 864e5 : undefined, logger: log })
-    : undefined;
-  return {
-    options: new HttpFront({
-      port: portOf(one('port'), 'port', 80),
-      tlsPort: portOf(one('tls-port'), 'tls-port', 443),
-      certs,
-      addr: v['data-addr'] as string | undefined,
-      domains,
-      certStatus: certs && (() => certs.status()),
-      headTimeoutMs: secondsFlag(one('http-head-timeout'), 'http-head-timeout'),
-      idleTimeoutMs: secondsFlag(one('idle-timeout'), 'idle-timeout'),
-    }),
-    start: () => certs?.start(),
-    stop: () => certs?.stop(),
-  };
+    const domains = ((v['letsencrypt-domain'] ?? []) as string[]).map((d) => d.toLowerCase());
+    for (const d of domains) if (!DOMAIN_NAME.test(d)) throw new UsageError(`--letsencrypt-domain: "${d}" is not a DNS name such as blog.example.com`);
+    const one = (k: keyof typeof v) => v[k] as string | undefined;
+    const issuer = one('letsencrypt-issuer') ?? 'prod';
+    if (issuer !== 'prod' && issuer !== 'staging') throw new UsageError(`--letsencrypt-issuer: "${issuer}" is not prod or staging`);
+    const url = one('letsencrypt-url');
+    if (url !== undefined && !/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--letsencrypt-url: "${url}" is not an http(s) URL of an ACME directory`);
+    const email = one('letsencrypt-email');
+    if (email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new UsageError(`--letsencrypt-email: "${email}" is not an e-mail address`);
+    const acmeOnly = ['letsencrypt-email', 'letsencrypt-issuer', 'letsencrypt-url', 'letsencrypt-ca', 'renew-before'].filter((k) => v[k as keyof typeof v] !== undefined);
+    if (!domains.length && acmeOnly.length) throw new UsageError(`--${acmeOnly[0]} needs --letsencrypt-domain`);
+    const days = one('renew-before');
+    if (days !== undefined && !(+days > 0 && +days <= 3650)) throw new UsageError(`--renew-before: "${days}" is not a number of days (1-3650)`);
+    const ca = one('letsencrypt-ca') && (await readFlagFile('letsencrypt-ca', one('letsencrypt-ca')!));
+    const certs = domains.length
+      ? new CertManager({ domains, email, directoryUrl: directoryFor(issuer, url), ca: ca || undefined, stateDir, renewBeforeMs: days ? +days * 864e5 : undefined, logger: log })
+      : undefined;
+    return {
+      options: new HttpFront({
+        port: portOf(one('port'), 'port', 80),
+        tlsPort: portOf(one('tls-port'), 'tls-port', 443),
+        certs,
+        addr: v['data-addr'] as string | undefined,
+        domains,
+        certStatus: certs && (() => certs.status()),
+        headTimeoutMs: secondsFlag(one('http-head-timeout'), 'http-head-timeout'),
+        idleTimeoutMs: secondsFlag(one('idle-timeout'), 'idle-timeout'),
+      }),
+      start: () => certs?.start(),
+      stop: () => certs?.stop(),
+    };
   },
 };
 

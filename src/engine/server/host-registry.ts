@@ -13,6 +13,9 @@ export interface HostRefusal {
 /** How many hostnames one session may offer: the table stays bounded whatever a client sends. */
 export const MAX_HOSTS = 256;
 
+/** A lower-case DNS name with at least one dot (what Let's Encrypt issues for). */
+export const DOMAIN_NAME = /^(?=.{1,253}$)([a-z\d]([a-z\d-]{0,61}[a-z\d])?\.)+[a-z\d]([a-z\d-]{0,61}[a-z\d])?$/;
+
 /** Lower-case DNS names (labels of letters, digits and inner hyphens), or `*`. */
 const HOST = /^(\*|(?=.{1,253}$)[a-z\d]([a-z\d-]{0,61}[a-z\d])?(\.[a-z\d]([a-z\d-]{0,61}[a-z\d])?)*)$/;
 
