@@ -22,9 +22,30 @@ export function exampleClientPorts(ports: number[]): number[] {
  * The client command. It reads the token from `$INLETS_TOKEN` (`--token-env`), so the token
  * never appears in the process list; print `export INLETS_TOKEN=…` before it.
  */
-export function clientCommand(record: Pick<TunnelRecord, 'ip' | 'controlPort' | 'pin' | 'ports'>): string {
+export function clientCommand(record: Pick<TunnelRecord, 'ip' | 'controlPort' | 'pin' | 'ports' | 'mode' | 'domains'>): string {
+  const connect = `--url ${tunnelUrl(record.ip ?? 'IP', record.controlPort)} --token-env INLETS_TOKEN --tls-pin ${record.pin}`;
+  if (record.mode === 'https') {
+    // Each domain to the same local example upstream; the user edits the URL per domain.
+    const upstreams = (record.domains ?? []).map((d) => `--upstream ${d}=http://127.0.0.1:8080`);
+    const tcp = record.ports.map((p) => `--upstream ${p}=127.0.0.1:${p}`);
+    return `${inletsPrefix()} http client ${connect} ${[...upstreams, ...tcp].join(' ')}`;
+  }
   const ports = exampleClientPorts(record.ports).map((p) => `--port ${p}`).join(' ');
-  return `${inletsPrefix()} tcp client --url ${tunnelUrl(record.ip ?? 'IP', record.controlPort)} --token-env INLETS_TOKEN --tls-pin ${record.pin} --upstream 127.0.0.1 ${ports}`;
+  return `${inletsPrefix()} tcp client ${connect} --upstream 127.0.0.1 ${ports}`;
+}
+
+/** A DNS record the user creates so that a domain reaches the exit node (HTTPS mode). */
+export interface DnsRecord {
+  type: 'A' | 'AAAA';
+  name: string;
+  value: string;
+}
+
+/** One A (or AAAA) record per domain → the exit node's IP. */
+export function dnsRecords(record: Pick<TunnelRecord, 'ip' | 'domains'>): DnsRecord[] {
+  if (!record.ip) return [];
+  const type = isIPv6(record.ip) ? 'AAAA' : 'A';
+  return (record.domains ?? []).map((name) => ({ type, name, value: record.ip! }));
 }
 
 /**

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { CodedError, ProviderError, UsageError, type ProviderErrorCode } from '../errors.js';
 import { checkUserDataSize, renderUserData } from './user-data/render.js';
+import type { HttpsInput } from './user-data/exit-node-plan.js';
 import { tunnelTls } from './tunnel-tls.js';
 import { deleteCommandFor } from './connection-info.js';
 import { deleteHost } from './delete-tunnel.js';
@@ -30,6 +31,8 @@ export interface PlanInput {
   zone?: string;
   controlPort: number;
   ports: number[];
+  /** HTTPS mode (the http server with Let's Encrypt for these domains); absent: TCP mode. */
+  https?: HttpsInput & { httpPort: number; httpsPort: number };
   firewall: boolean;
   /** The tunnel token; a 256-bit random hex token when undefined. */
   token?: string;
@@ -59,8 +62,15 @@ export function planTunnel(input: PlanInput): TunnelPlan {
   // The power-off timer only on machines this run makes: a server the user already has (placement
   // false: ssh) is never powered off; its expiry is still recorded and marked, for prune.
   const powerOffAt = input.description.placement === false ? undefined : input.expiresAt;
-  const userData = renderUserData({ mode: 'tcp', token, tls: { certPem: tls.certPem, keyPem: tls.keyPem }, controlPort: input.controlPort, format, binary, expiresAt: powerOffAt });
-  checkUserDataSize(userData, limitBytes, input.description.name);
+  const https = input.https;
+  const userData = renderUserData({ mode: https ? 'https' : 'tcp', https, token, tls: { certPem: tls.certPem, keyPem: tls.keyPem }, controlPort: input.controlPort, format, binary, expiresAt: powerOffAt });
+  try {
+    checkUserDataSize(userData, limitBytes, input.description.name);
+  } catch (err) {
+    // Only EC2 (16 KiB) is too small for HTTPS mode's server today: say what still works.
+    if (https && err instanceof UsageError) throw new UsageError(`HTTPS mode does not fit ${input.description.name} yet: ${err.message}; use --tcp there, or another provider`, err.code);
+    throw err;
+  }
   const now = new Date().toISOString();
   const record: TunnelRecord = {
     name: input.name,
@@ -75,6 +85,7 @@ export function planTunnel(input: PlanInput): TunnelPlan {
     pin: tls.pin,
     controlPort: input.controlPort,
     ports: input.ports,
+    ...(https && { mode: 'https' as const, domains: https.domains, httpPort: https.httpPort, httpsPort: https.httpsPort }),
     apiUrl: input.apiUrl,
     options: Object.keys(input.options).length ? input.options : undefined,
     expiresAt: input.expiresAt,
@@ -91,7 +102,7 @@ export function planTunnel(input: PlanInput): TunnelPlan {
     userData,
     controlPort: input.controlPort,
     ports: input.ports,
-    openPorts: portsToOpen(input.controlPort, input.ports),
+    openPorts: portsToOpen(input.controlPort, https ? [...input.ports, https.httpPort, https.httpsPort] : input.ports),
     expiresAt: input.expiresAt,
     firewall: input.firewall,
   };

@@ -7,6 +7,7 @@ import { CodedError } from '../errors.js';
 import { requestControl } from '../engine/transport/control-request.js';
 import { hostPort } from './connection-info.js';
 import { poll, type PollOptions } from './poller.js';
+import type { CertificateInfo } from '../engine/server/status-info.js';
 
 /** What `GET /status` told us (the fields inletsctl uses; the server sends more). */
 export interface ServerStatus {
@@ -14,6 +15,8 @@ export interface ServerStatus {
   mode?: string;
   hostname?: string;
   startedAt?: string;
+  /** HTTP mode: each Let's Encrypt domain's certificate state (PROTOCOL.md §12). */
+  certificates?: CertificateInfo[];
 }
 
 export interface ReadinessOptions {

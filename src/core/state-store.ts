@@ -45,6 +45,12 @@ export interface TunnelRecord {
   controlPort: number;
   /** Data ports the user asked to open. */
   ports: number[];
+  /** `https`: the http server with Let's Encrypt (create --letsencrypt-domain); absent: TCP mode. */
+  mode?: 'https';
+  /** HTTPS mode: the domains routed and certified, and the public HTTP and HTTPS ports. */
+  domains?: string[];
+  httpPort?: number;
+  httpsPort?: number;
   /** ISO 8601 time after which `prune` deletes the tunnel (`create --ttl`); absent: never. */
   expiresAt?: string;
   /** API base URL override used at create time (not a secret), so delete talks to the same API. */

@@ -13,6 +13,8 @@ export interface Pebble {
   directoryUrl: string;
   ca: string;
   rootCaPem(): Promise<string>;
+  /** Points `host` at `ip` in pebble's DNS (every other name is 127.0.0.1). */
+  addA(host: string, ip: string): Promise<void>;
 }
 
 function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
@@ -45,5 +47,9 @@ export async function startPebble(httpPort: number): Promise<Pebble> {
   const ca = readFileSync(join(dir, 'cert.pem'), 'utf8');
   const directoryUrl = `https://127.0.0.1:${acme}/dir`;
   await waitFor(() => httpsGet(directoryUrl, ca).then((r) => r.status === 200, () => false), 'pebble to answer', 15_000, 100);
-  return { directoryUrl, ca, rootCaPem: async () => (await httpsGet(`https://127.0.0.1:${mgmt}/roots/0`, ca)).body };
+  const addA = async (host: string, ip: string) => {
+    const res = await fetch(`http://127.0.0.1:${dnsMgmt}/add-a`, { method: 'POST', body: JSON.stringify({ host: `${host}.`, addresses: [ip] }), signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`pebble-challtestsrv /add-a answered ${res.status}`);
+  };
+  return { directoryUrl, ca, rootCaPem: async () => (await httpsGet(`https://127.0.0.1:${mgmt}/roots/0`, ca)).body, addA };
 }

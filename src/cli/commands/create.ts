@@ -5,16 +5,20 @@ import { withJsonOption } from '../options/output-options.js';
 import { withProviderOptions } from '../options/provider-options.js';
 
 const TUNNEL_GROUP = 'Tunnel:';
+const HTTPS_GROUP = 'HTTPS mode:';
 
 export function createBuilder(y: Argv): Argv {
   const withName = y.positional('name', { type: 'string', describe: 'Tunnel name (default: generated, like inlets-brave-otter-1a2b)' });
   return withJsonOption(withProviderOptions(withName, registry(), { defaultProvider: true, placement: true }))
     .options({
-      tcp: { type: 'boolean', default: true, describe: 'TCP mode: forward whole TCP ports (the only mode so far)', group: TUNNEL_GROUP },
-      http: { type: 'boolean', describe: 'HTTPS mode with Let\'s Encrypt (not implemented yet)', group: TUNNEL_GROUP },
-      'letsencrypt-domain': { type: 'string', array: true, describe: 'HTTPS mode: domain (not implemented yet)', group: TUNNEL_GROUP },
-      'letsencrypt-email': { type: 'string', describe: 'HTTPS mode: ACME email (not implemented yet)', group: TUNNEL_GROUP },
-      'letsencrypt-issuer': { type: 'string', describe: 'HTTPS mode: prod or staging (not implemented yet)', group: TUNNEL_GROUP },
+      tcp: { type: 'boolean', describe: 'TCP mode: forward whole TCP ports (the default when no --letsencrypt-domain is given)', group: TUNNEL_GROUP },
+      'letsencrypt-domain': { type: 'string', array: true, describe: 'HTTPS mode: a domain to get a Let\'s Encrypt certificate for and route by (repeatable)', group: HTTPS_GROUP },
+      'letsencrypt-email': { type: 'string', describe: 'HTTPS mode: e-mail address for the ACME account (optional)', group: HTTPS_GROUP },
+      'letsencrypt-issuer': { type: 'string', choices: ['prod', 'staging'], describe: 'HTTPS mode: Let\'s Encrypt\'s production or staging CA', group: HTTPS_GROUP },
+      'letsencrypt-url': { type: 'string', describe: 'HTTPS mode: another ACME directory URL instead of Let\'s Encrypt', group: HTTPS_GROUP },
+      'letsencrypt-ca': { type: 'string', describe: 'HTTPS mode: PEM file of the CA that signs that ACME server\'s own TLS certificate', group: HTTPS_GROUP },
+      'http-port': { type: 'number', describe: 'HTTPS mode: public HTTP port (default 80; HTTP-01 needs 80 unless your ACME server checks another)', group: HTTPS_GROUP },
+      'https-port': { type: 'number', describe: 'HTTPS mode: public HTTPS port (default 443)', group: HTTPS_GROUP },
       ports: { type: 'string', array: true, describe: 'Data ports to open in the firewall, like 80,443 (repeatable)', group: TUNNEL_GROUP },
       'control-port': { type: 'number', default: 8123, describe: 'Port of the tunnel\'s TLS control plane', group: TUNNEL_GROUP },
       'inlets-token': { type: 'string', alias: 't', describe: 'Tunnel token (default: 256 random bits as hex)', group: TUNNEL_GROUP },
@@ -32,6 +36,7 @@ export function createBuilder(y: Argv): Argv {
     .example('$0 create', 'Create an exit server with the default provider (a prompt asks on a terminal)')
     .example('$0 create --provider local --tcp', 'Run an exit server on this machine: no cloud account needed')
     .example('$0 create my-tunnel --provider local --ports 8080 --json', 'One JSON object for scripts and CI')
+    .example('$0 create --provider hetzner --letsencrypt-domain blog.example.com', 'HTTPS mode: prints the DNS record to create and the `inlets http client` command')
     .example('$0 create ci-1 --ttl 2h --json', 'A tunnel for a CI job: prune deletes it after two hours, and the node powers off then')
     .example('$0 create --provider local --dry-run', 'Show the user-data and plan without creating anything');
 }

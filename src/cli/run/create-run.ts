@@ -3,7 +3,8 @@
  * and signal handling, and prints the result as text or one JSON object.
  */
 import { CodedError, UsageError } from '../../errors.js';
-import { clientCommand, deleteCommandFor, tunnelUrl } from '../../core/connection-info.js';
+import { clientCommand, deleteCommandFor, dnsRecords, tunnelUrl } from '../../core/connection-info.js';
+import { modeFromArgs } from './tunnel-mode-args.js';
 import { createTunnel, planTunnel, type CreatedTunnel, type TunnelPlan } from '../../core/create-tunnel.js';
 import { userDataText } from '../../core/user-data/render.js';
 import { parseDuration } from '../../core/duration.js';
@@ -14,13 +15,13 @@ import { createProgress } from '../../core/progress.js';
 import type { ProviderDescription } from '../../core/provider.js';
 import { registry } from '../../core/registry.js';
 import { StateStore, configDir, type TunnelRecord } from '../../core/state-store.js';
+import type { CertificateInfo } from '../../engine/server/status-info.js';
 import { withDetails } from '../error-details.js';
 import { askChoice, isInteractive } from './interactive.js';
 import { buildProviderContext } from './provider-context.js';
 import { onInterrupt } from './signals.js';
 
 export async function runCreate(args: Record<string, unknown>): Promise<void> {
-  rejectHttpsMode(args);
   const json = args.json === true;
   const dryRun = args['dry-run'] === true;
   if (dryRun && args.test === true) throw new UsageError('--dry-run creates nothing, so there is nothing for --test to test: drop one of them', 'CONFLICTING_FLAGS');
@@ -45,6 +46,7 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
   const name = validateName(str(args.name) ?? generateName());
   const controlPort = port(args['control-port'], 'control-port');
   const ports = parsePorts(args.ports, controlPort);
+  const mode = modeFromArgs(args, controlPort, ports);
   const pollMs = parseDuration(args.poll as string, 'poll');
   const timeoutMs = parseDuration(args.timeout as string, 'timeout');
   const cleanupTimeoutMs = parseDuration((args['cleanup-timeout'] as string | undefined) ?? '2m', 'cleanup-timeout');
@@ -76,6 +78,7 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
     zone: str(args.zone) ?? description.defaults.zone,
     controlPort,
     ports,
+    https: mode.mode === 'https' ? mode.https : undefined,
     firewall: args.firewall === true,
     token,
     apiUrl: context.ctx.apiUrl,
@@ -127,8 +130,12 @@ async function whatRemains(store: StateStore, name: string): Promise<Record<stri
   return { name, kept: true, status: kept.status, provider: kept.provider, id: kept.id, ip: kept.ip, deleteCommand: deleteCommandFor(name, { yes: true }) };
 }
 
-/** `--test`: traffic through the public address, on the first data port asked for (a firewall may allow only those). */
+/** `--test`: traffic through the public address, on the first data port asked for (a firewall may allow only those), or the HTTP port. */
 async function runFinalTest(record: TunnelRecord, log: (line: string) => void): Promise<unknown> {
+  if (record.mode === 'https') {
+    const { runHttpTunnelTest } = await import('../../core/http-tunnel-test.js');
+    return runHttpTunnelTest(record, { log });
+  }
   const { runTunnelTest } = await import('../../core/tunnel-test.js');
   return runTunnelTest(record, { port: record.ports[0], log });
 }
@@ -151,6 +158,14 @@ function printCreated(result: CreatedTunnel, json: boolean): void {
       url,
       controlPort: r.controlPort,
       ports: r.ports,
+      mode: r.mode ?? 'tcp',
+      ...(r.mode === 'https' && {
+        domains: r.domains,
+        httpPort: r.httpPort,
+        httpsPort: r.httpsPort,
+        dnsRecords: dnsRecords(r),
+        certificates: result.server.certificates ?? [],
+      }),
       clientCommand: command,
       clientEnv: 'INLETS_TOKEN',
       deleteCommand: deleteCommandFor(r.name, { yes: true }),
@@ -171,6 +186,7 @@ function printCreated(result: CreatedTunnel, json: boolean): void {
       `  Token:  ${r.token}`,
       `  Pin:    ${r.pin}`,
       ...(r.expiresAt ? [`  Expires: ${r.expiresAt} (then inletsctl prune deletes it, and the node powers off)`] : []),
+      ...(r.mode === 'https' ? httpsLines(r, result.server.certificates ?? []) : []),
       '',
       'Connect a client (the token stays out of the process list):',
       `  export INLETS_TOKEN=${r.token}`,
@@ -180,6 +196,24 @@ function printCreated(result: CreatedTunnel, json: boolean): void {
       `  ${del}`,
     ].join('\n'),
   );
+}
+
+/** HTTPS mode: the DNS records to create and where each certificate stands. */
+function httpsLines(r: TunnelRecord, certificates: CertificateInfo[]): string[] {
+  const state = (d: string) => {
+    const c = certificates.find((x) => x.domain === d);
+    if (!c) return 'unknown';
+    if (c.state === 'issued') return `certificate issued, expires ${c.expiresAt}`;
+    return `${c.state === 'waiting' ? 'waiting for DNS' : 'error'}${c.lastError ? `: ${c.lastError}` : ''}`;
+  };
+  const records = dnsRecords(r);
+  const width = Math.max(...records.map((d) => d.name.length));
+  return [
+    '',
+    'Create these DNS records; the exit node asks for each certificate again until the record points to it:',
+    ...records.map((d) => `  ${d.type.padEnd(4)} ${d.name.padEnd(width)}  ${d.value}    (${state(d.name)})`),
+    `  Public: http://${r.domains![0]}${r.httpPort === 80 ? '' : `:${r.httpPort}`} redirects to https://${r.domains![0]}${r.httpsPort === 443 ? '' : `:${r.httpsPort}`} once issued (see: inletsctl test ${r.name})`,
+  ];
 }
 
 function printDryRun(plan: TunnelPlan, json: boolean): void {
@@ -198,6 +232,8 @@ function printDryRun(plan: TunnelPlan, json: boolean): void {
       zone: r.zone,
       controlPort: r.controlPort,
       ports: r.ports,
+      mode: r.mode ?? 'tcp',
+      ...(r.mode === 'https' && { domains: r.domains, httpPort: r.httpPort, httpsPort: r.httpsPort }),
       firewall: request.firewall,
       pin: r.pin,
       ...(r.expiresAt ? { expiresAt: r.expiresAt } : {}),
@@ -215,6 +251,7 @@ function printDryRun(plan: TunnelPlan, json: boolean): void {
       `  region:    ${r.region}${r.zone ? ` (zone ${r.zone})` : ''}`,
       `  plan:      ${r.plan}`,
       `  image:     ${r.image}`,
+      `  mode:      ${r.mode === 'https' ? `HTTPS for ${r.domains!.join(', ')} (HTTP ${r.httpPort}, HTTPS ${r.httpsPort})` : 'TCP'}`,
       `  ports:     control ${r.controlPort}${r.ports.length ? `, data ${r.ports.join(', ')}` : ''}${request.firewall ? ' (firewall)' : ''}`,
       `  user-data: ${request.userData.length} bytes of at most ${plan.userDataLimitBytes}${gzipped ? ' (gzipped; shown decompressed)' : ''}`,
       '',
@@ -236,17 +273,6 @@ function checkPlacement(description: ProviderDescription, args: Record<string, u
   if (str(args.zone) !== undefined && !(description.zones ?? description.defaults.zone !== undefined)) {
     throw new UsageError(`${description.name} has no zones: drop --zone (the region alone places the VM)`, 'NO_ZONES');
   }
-}
-
-function rejectHttpsMode(args: Record<string, unknown>): void {
-  const https = ['http', 'letsencrypt-domain', 'letsencrypt-email', 'letsencrypt-issuer'].filter((f) => args[f] !== undefined && args[f] !== false);
-  if (https.length) {
-    throw new UsageError(
-      `HTTPS mode (${https.map((f) => `--${f}`).join(', ')}) is not in inletsctl create yet (its server does not fit EC2's 16 KiB user-data); use --tcp, or run "inlets http server --letsencrypt-domain D" on a host of your own`,
-      'NOT_IMPLEMENTED',
-    );
-  }
-  if (args.tcp === false) throw new UsageError('TCP mode is the only mode so far: drop --no-tcp', 'NOT_IMPLEMENTED');
 }
 
 function port(value: unknown, flag: string): number {

@@ -45,6 +45,9 @@ export interface HttpsInput {
   /** Any ACME directory instead of Let's Encrypt's; `caPem` is that server's own CA, if private. */
   url?: string;
   caPem?: string;
+  /** The public HTTP and HTTPS ports (default 80 and 443; Let's Encrypt's HTTP-01 checks 80). */
+  httpPort?: number;
+  httpsPort?: number;
 }
 
 /** What the placeholders and sources of templates/exit-node.json are filled with. */
@@ -111,7 +114,7 @@ export function buildExitNodePlan(input: PlanInput, dir = templatesDir()): ExitN
     throw new UsageError(`mode "${input.mode}" has no template yet (see templates/exit-node.json)`, 'MODE_UNSUPPORTED');
   }
   if ((input.mode === 'https') !== !!input.https) throw new UsageError('HTTPS mode needs its Let\'s Encrypt settings (domains), and only it takes them', 'TEMPLATE_INVALID');
-  const values: Record<string, string> = { token: input.token, controlPort: String(input.controlPort), letsencryptFlags: letsencryptFlags(input.https) };
+  const values: Record<string, string> = { token: input.token, controlPort: String(input.controlPort), letsencryptFlags: letsencryptFlags(input.https), httpPorts: httpPorts(input.https) };
   const chosen = [...spec.files, ...mode.files].filter((f) => !(f.optional && f.source === 'acme-ca' && !input.https?.caPem));
   const files = chosen.map((f): PlannedFile => {
     let content: Buffer;
@@ -155,6 +158,17 @@ function letsencryptFlags(h: HttpsInput | undefined): string {
   if (h.url) words.push(`--letsencrypt-url ${h.url}`);
   if (h.caPem) words.push('--letsencrypt-ca /etc/inlets/acme-ca.pem');
   return ` ${words.join(' ')}`;
+}
+
+/** ` --port N --tls-port M` for ports other than 80 and 443 (empty outside HTTPS mode). */
+function httpPorts(h: HttpsInput | undefined): string {
+  const words: string[] = [];
+  for (const [flag, value, byDefault] of [['port', h?.httpPort, 80], ['tls-port', h?.httpsPort, 443]] as const) {
+    if (value === undefined || value === byDefault) continue;
+    if (!Number.isInteger(value) || value < 1 || value > 65535) throw new UsageError(`the public ${flag === 'port' ? 'HTTP' : 'HTTPS'} port ${value} is not a port number`, 'PORT_INVALID');
+    words.push(`--${flag} ${value}`);
+  }
+  return words.length ? ` ${words.join(' ')}` : '';
 }
 
 /** `2026-12-06T14:00:00.000Z` → `2026-12-06 14:00:00 UTC`, a form every systemd reads as a calendar time. */

@@ -14,12 +14,14 @@ import { bundleModeOf, type HttpsInput, type TunnelMode } from './exit-node-plan
 
 /**
  * HTTPS mode at the size budgeted for: three 40-character domains, an e-mail and the staging
- * issuer (each further domain costs about 40 bytes; a private ACME CA, --letsencrypt-ca, ~1 KiB).
+ * issuer, public ports other than 80 and 443 (each further domain costs about 40 bytes; a private ACME CA, --letsencrypt-ca, ~1 KiB).
  */
 export const BUDGET_HTTPS: HttpsInput = {
   domains: ['a', 'b', 'c'].map((c) => `${c.repeat(28)}.example.com`),
   email: `${'o'.repeat(20)}@example.com`,
   issuer: 'staging',
+  httpPort: 65534,
+  httpsPort: 65533,
 };
 
 export interface BudgetRow {
