@@ -1,8 +1,10 @@
 /**
  * Host-side steps of the real boot test (.ci/boot-test.sh), run with `node --import tsx`:
  *
- *   render DIR FORMAT BINARY   writes DIR/user-data (rendered by renderUserData with the real engine),
- *                              DIR/token (0600) and DIR/pin
+ *   render DIR FORMAT BINARY [https DOMAIN ACME_URL CA_FILE]
+ *                              writes DIR/user-data (rendered by renderUserData with the real engine),
+ *                              DIR/token (0600) and DIR/pin; with `https`, HTTPS mode for DOMAIN with
+ *                              ACME_URL as its directory and CA_FILE as that ACME server's own CA
  *   ready URL DIR TIMEOUT_S    polls GET /healthz (no token) then GET /status (token, pinned key)
  *                              until both answer 200; prints the seconds it waited
  *   created DIR HOST           reads what `inletsctl create --json` printed (DIR/created.json),
@@ -10,12 +12,21 @@
  *   traffic URL HOST DIR [PORT] runs an engine client (pin + token) exposing data port PORT
  *                              (default: random), sends 1 MiB to HOST:PORT and checks the echo
  *                              from a local upstream
+ *   certificate URL DIR DOMAIN TIMEOUT_S
+ *                              polls /status until it shows DOMAIN's certificate as issued (fails at
+ *                              once when it shows an error)
+ *   https URL HOST DIR DOMAIN ROOT_FILE
+ *                              runs an `inlets http client` serving DOMAIN from a local HTTP upstream;
+ *                              GET https://DOMAIN/ at HOST:443 (verified against ROOT_FILE, SNI DOMAIN)
+ *                              must return the upstream's body, http://DOMAIN/ at HOST:80 a 308 to https
  *
  * Exits non-zero with a message on failure. Every wait is bounded.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,15 +37,18 @@ import { requestControl } from '../src/engine/transport/control-request.js';
 const ENGINE = fileURLToPath(new URL('../dist/inlets.mjs', import.meta.url));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function render(dir: string, format: string, binary: string): Promise<void> {
+async function render(dir: string, format: string, binary: string, mode = 'tcp', domain?: string, acmeUrl?: string, caFile?: string): Promise<void> {
   if (format !== 'cloud-config' && format !== 'script') throw new Error(`format ${format}`);
+  if (mode !== 'tcp' && mode !== 'https') throw new Error(`mode ${mode}`);
+  if (mode === 'https' && !(domain && acmeUrl && caFile)) throw new Error('https needs DOMAIN ACME_URL CA_FILE');
   const tls = generateSelfSigned({ commonName: 'inlets-boot-test' });
   const token = randomBytes(32).toString('hex');
-  const userData = renderUserData({ mode: 'tcp', token, tls, controlPort: 8123, format, binary: binary === 'true' });
+  const https = mode === 'https' ? { domains: [domain!], url: acmeUrl, caPem: readFileSync(caFile!, 'utf8') } : undefined;
+  const userData = renderUserData({ mode, https, token, tls, controlPort: 8123, format, binary: binary === 'true' });
   writeFileSync(join(dir, 'user-data'), userData, { mode: 0o600 });
   writeFileSync(join(dir, 'token'), token, { mode: 0o600 });
   writeFileSync(join(dir, 'pin'), tls.pin);
-  console.log(`rendered ${format}${binary === 'true' ? ' (gzip)' : ''} user-data: ${userData.length} bytes`);
+  console.log(`rendered ${mode} ${format}${binary === 'true' ? ' (gzip)' : ''} user-data: ${userData.length} bytes`);
 }
 
 function secrets(dir: string): { token: string; pin: string } {
@@ -139,11 +153,106 @@ function echo(host: string, port: number, payload: Buffer): Promise<Buffer> {
   });
 }
 
+async function certificate(url: string, dir: string, domain: string, timeoutS: string): Promise<void> {
+  const { token, pin } = secrets(dir);
+  const start = Date.now();
+  const end = start + Number(timeoutS) * 1000;
+  let last = 'no answer yet';
+  while (Date.now() < end) {
+    let cert: { domain: string; state: string; expiresAt?: string; lastError?: string } | undefined;
+    try {
+      const status = await requestControl({ url, path: '/status', token, trust: { pin }, timeoutMs: 3000 });
+      if (status.status !== 200) throw new Error(`/status answered ${status.status}`);
+      const body = JSON.parse(status.body) as { certificates?: (typeof cert)[] };
+      cert = body.certificates?.find((c) => c?.domain === domain);
+      last = cert ? `state ${cert.state}` : `no certificate entry for ${domain}: ${status.body.slice(0, 300)}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (cert?.state === 'issued') {
+      console.log(`certificate for ${domain} issued after ${((Date.now() - start) / 1000).toFixed(1)} s of polling, expires ${cert.expiresAt}`);
+      return;
+    }
+    if (cert?.state === 'error') throw new Error(`the certificate for ${domain} failed: ${cert.lastError}`);
+    await sleep(250);
+  }
+  throw new Error(`no certificate for ${domain} within ${timeoutS} s; last: ${last}`);
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One GET to HOST:PORT for DOMAIN (Host header; over TLS also SNI, verified against `ca`). */
+function get(tls: boolean, host: string, port: number, domain: string, path: string, ca?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const options = { host, port, path, headers: { host: domain }, timeout: 10_000, agent: false as const };
+    const done = (res: IncomingMessage) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', reject);
+    };
+    const req = tls ? httpsRequest({ ...options, servername: domain, ca, rejectUnauthorized: true }, done) : httpRequest(options, done);
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function https(url: string, host: string, dir: string, domain: string, rootFile: string): Promise<void> {
+  const { token, pin } = secrets(dir);
+  const root = readFileSync(rootFile, 'utf8');
+  if (!root.includes('BEGIN CERTIFICATE')) throw new Error(`${rootFile} holds no certificate`);
+  const marker = `inlets boot test ${randomBytes(8).toString('hex')}`;
+  const upstream = createHttpServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(`${marker} ${req.method} ${req.url} host=${req.headers.host} proto=${req.headers['x-forwarded-proto']}\n`);
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  const upstreamPort = (upstream.address() as { port: number }).port;
+  const wss = url.replace(/^https:/, 'wss:');
+  const client = spawn(
+    process.execPath,
+    [ENGINE, 'http', 'client', '--url', wss, '--token-env', 'INLETS_TOKEN', '--tls-pin', pin, '--upstream', `${domain}=http://127.0.0.1:${upstreamPort}`],
+    { env: { ...process.env, INLETS_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  client.stdout.on('data', (d) => (output += d));
+  client.stderr.on('data', (d) => (output += d));
+  try {
+    const end = Date.now() + 60_000;
+    const expected = `${marker} GET /boot-test host=${domain} proto=https\n`;
+    for (;;) {
+      try {
+        const started = Date.now();
+        const a = await get(true, host, 443, domain, '/boot-test', root);
+        if (a.status !== 200 || a.body !== expected) throw new Error(`answered ${a.status}: ${JSON.stringify(a.body.slice(0, 200))}`);
+        console.log(`https://${domain}/boot-test at ${host}:443 (verified against pebble's root) answered the upstream's body in ${Date.now() - started} ms`);
+        break;
+      } catch (err) {
+        if (Date.now() > end) throw new Error(`no HTTPS answer from the upstream: ${(err as Error).message}\nclient output:\n${output}`);
+        await sleep(500);
+      }
+    }
+    const plain = await get(false, host, 80, domain, '/boot-test?x=1');
+    if (plain.status !== 308 || plain.headers.location !== `https://${domain}/boot-test?x=1`) {
+      throw new Error(`http://${domain}/boot-test?x=1 answered ${plain.status}, location ${plain.headers.location}, not a 308 to https`);
+    }
+    console.log(`http://${domain}/boot-test?x=1 at ${host}:80 answered 308 to ${plain.headers.location}`);
+  } finally {
+    client.kill('SIGTERM');
+    upstream.close();
+  }
+}
+
 const [command, ...args] = process.argv.slice(2);
-const commands: Record<string, (...a: string[]) => Promise<void>> = { render, ready, created, traffic };
+const commands: Record<string, (...a: string[]) => Promise<void>> = { render, ready, created, traffic, certificate, https };
 const run = commands[command ?? ''];
 if (!run) {
-  console.error('usage: boot-test-helper.ts render|ready|created|traffic ...');
+  console.error('usage: boot-test-helper.ts render|ready|created|traffic|certificate|https ...');
   process.exit(2);
 }
 run(...args).then(

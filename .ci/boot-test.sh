@@ -11,15 +11,22 @@
 #      packet for it can leave through the default route while the link is down;
 #   3. from the host: poll https://IP:8123/healthz and /status (pinned key, token) until ready,
 #      then send 1 MiB through an engine client and a data port to a local echo upstream and back.
+# The https case boots HTTPS-mode user-data (gzip'd #cloud-config) for $HTTPS_DOMAIN whose ACME
+# directory is Debian's pebble on the host's end of the link (the one host port the container may
+# reach), trusted through the user-data's acme-ca file. pebble-challtestsrv on loopback is pebble's
+# DNS: the domain's A record is the container, so pebble's HTTP-01 check goes to its port 80. From
+# the host: wait for /status to show the certificate issued (the boot-to-certificate time), run an
+# `inlets http client` to a local HTTP upstream, GET https://DOMAIN/ at the container verified
+# against pebble's issuing root (its management API, /roots/0), and http://DOMAIN/ must be a 308.
 # The ssh case (.ci/boot-test-ssh.sh) boots the same rootfs as a server someone already has and
 # installs the exit node with `inletsctl create --provider ssh`, then checks delete leaves no trace.
 # Everything is torn down by PID, machine name, table name and route, on success and failure.
 #
 # Needs root, debootstrap, systemd-container (systemd-nspawn), nftables, iproute2, node,
-# ssh-keygen (openssh-client).
+# ssh-keygen (openssh-client); the https case also pebble (Debian's package), openssl and curl.
 # Environment: INLETS_BOOT_CACHE (default /var/cache/inlets-boot-test), INLETS_BOOT_TIMEOUT
 # (seconds to wait for readiness per case, default 300), INLETS_BOOT_KEEP=1 keeps the work dir,
-# INLETS_BOOT_CASES (names, space-separated; default: cloud-config-gzip boot-script ssh).
+# INLETS_BOOT_CASES (names, space-separated; default: cloud-config-gzip boot-script ssh https).
 # Prints "boot-test: N passed, M failed" and exits non-zero when anything failed.
 set -euo pipefail
 
@@ -42,7 +49,8 @@ die() { log "$*" >&2; exit 1; }
 for tool in debootstrap systemd-nspawn nft ip node getent nsenter flock ssh-keygen timeout; do
   command -v "$tool" >/dev/null || die "missing $tool (apt-get install debootstrap systemd-container nftables iproute2 openssh-client)"
 done
-[ -f "$ROOT/dist/inlets.mjs" ] && [ -f "$ROOT/dist/inlets-server.mjs" ] || (cd "$ROOT" && npm run build --silent)
+[ -f "$ROOT/dist/inlets.mjs" ] && [ -f "$ROOT/dist/inlets-server-tcp.mjs" ] && [ -f "$ROOT/dist/inlets-server-http.mjs" ] ||
+  (cd "$ROOT" && npm run build --silent)
 helper() { node --import tsx "$ROOT/.ci/boot-test-helper.ts" "$@"; }
 
 # --- the cached rootfs ------------------------------------------------------------------------
@@ -81,6 +89,28 @@ stop_container() { # PID: poweroff through SIGTERM, SIGKILL after 20 s
   kill -KILL "$pid" 2>/dev/null || true
 }
 
+stop_pid() { # PID of a host-side helper process (pebble, challtestsrv): SIGTERM, SIGKILL after 5 s
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# free_port: a port no TCP or UDP socket of the host uses, below the ephemeral range (a busy host
+# has thousands of connections there, and a listener cannot bind a port a connection holds).
+free_port() {
+  local p i low
+  low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range)
+  [ "$low" -gt 12000 ] || low=65536
+  for ((i = 0; i < 100; i++)); do
+    p=$((RANDOM % (low - 10000) + 10000))
+    [ "$p" -lt 65536 ] && [ -z "$(ss -Htuan "sport = :$p")" ] && { echo "$p"; return 0; }
+  done
+  die "no free port found"
+}
+
 # DNS servers the container may use: the host's, unless those are a local stub.
 dns_servers() {
   local file=/etc/resolv.conf
@@ -91,11 +121,14 @@ dns_servers() {
 PASSED=0
 FAILED=0
 
-# new_case NAME: a work dir, the NoCloud seed but its user-data (the caller's: test-only settings
-# go in vendor-data) and the container's network, before anything can send. Sets id, machine,
-# veth, host_ip, ct_ip and work.
+# new_case NAME [PORT...]: a work dir, the NoCloud seed but its user-data (the caller's: test-only
+# settings go in vendor-data) and the container's network, before anything can send. The PORTs are
+# the TCP ports on the host's end of the link the container may connect to (the https case's ACME
+# server); nothing else on the host answers it. Sets id, machine, veth, host_ip, ct_ip and work.
 new_case() {
   local name=$1 net
+  shift
+  local host_ports=$*
   id=$(printf '%04x' $((RANDOM % 65536)))
   machine=ib-$id
   veth=ve-$machine
@@ -139,8 +172,17 @@ NET
     # Put it back (after our table is gone) unless another boot test's table is still there.
     undo "nft list tables | grep -q inlets_boot_ || echo $forward_was >/proc/sys/net/ipv4/ip_forward"
   fi
+  local to_host=
+  [ -z "$host_ports" ] || to_host="iifname \"$veth\" ip daddr $host_ip tcp dport { ${host_ports// /, } } accept"
   nft -f - <<NFT
 table inet inlets_boot_$id {
+  chain input {
+    type filter hook input priority filter; policy accept;
+    iifname "$veth" ct state established,related accept
+    iifname "$veth" ip daddr { $dns } meta l4proto { tcp, udp } th dport 53 accept
+    $to_host
+    iifname "$veth" counter drop
+  }
   chain forward {
     type filter hook forward priority filter; policy accept;
     iifname "$veth" ip daddr { $mirror_ips } tcp dport { 80, 443 } accept
@@ -219,13 +261,102 @@ run_case() {
   finish "$name" "$ok"
 }
 
+# run_https_case NAME: HTTPS-mode user-data for $HTTPS_DOMAIN, certificate from pebble on the host.
+HTTPS_DOMAIN=app.boot.test
+run_https_case() {
+  local name=$1 ok=1 acme_port mgmt_port dns_port dns_mgmt_port i
+  acme_port=$(free_port)
+  new_case "$name" "$acme_port"
+  # Four distinct ports: pebble's ACME (host end of the link), its management API, challtestsrv's
+  # DNS and management API (loopback).
+  for ((i = 0; i < 20; i++)); do
+    mgmt_port=$(free_port) dns_port=$(free_port) dns_mgmt_port=$(free_port)
+    [ "$(printf '%s\n' "$acme_port" "$mgmt_port" "$dns_port" "$dns_mgmt_port" | sort -u | wc -l)" = 4 ] && break
+  done
+  local pb=$work/pebble
+  mkdir -p "$pb"
+  # pebble's own TLS certificate (for its ACME and management listeners): the node trusts it as acme-ca.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$pb/key.pem" -out "$pb/cert.pem" \
+    -days 1 -subj /CN=inlets-boot-test-pebble -addext "subjectAltName=IP:$host_ip,IP:127.0.0.1" >"$pb/openssl.log" 2>&1 ||
+    { cat "$pb/openssl.log"; die "[$name] openssl could not make pebble's certificate"; }
+  cat >"$pb/config.json" <<JSON
+{"pebble": {"listenAddress": "$host_ip:$acme_port", "managementListenAddress": "127.0.0.1:$mgmt_port",
+  "certificate": "$pb/cert.pem", "privateKey": "$pb/key.pem", "httpPort": 80, "tlsPort": 443,
+  "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+JSON
+  local directory=https://$host_ip:$acme_port/dir
+  helper render "$work" cloud-config true https "$HTTPS_DOMAIN" "$directory" "$pb/cert.pem"
+  mv "$work/user-data" "$work/seed/user-data"
+
+  # pebble's DNS, on loopback: the domain is the container, nothing else resolves.
+  /usr/bin/pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 '' -https01 '' -tlsalpn01 '' \
+    -management "127.0.0.1:$dns_mgmt_port" -defaultIPv4 '' -defaultIPv6 '' >"$pb/challtestsrv.log" 2>&1 &
+  undo "stop_pid $!"
+  for ((i = 0; i < 100; i++)); do
+    curl -sf -o /dev/null --max-time 2 -d "{\"host\":\"$HTTPS_DOMAIN\",\"addresses\":[\"$ct_ip\"]}" "http://127.0.0.1:$dns_mgmt_port/add-a" && break
+    sleep 0.1
+  done
+  grep -q "A queries to \"$HTTPS_DOMAIN\" : $ct_ip" "$pb/challtestsrv.log" ||
+    { cat "$pb/challtestsrv.log"; die "[$name] pebble-challtestsrv did not take the A record"; }
+
+  boot "$name"
+  # pebble binds the host's end of the link, which exists from now on; the node needs far longer
+  # (cloud-init, apt-get install nodejs) before it asks.
+  PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
+    /usr/bin/pebble -config "$pb/config.json" -dnsserver "127.0.0.1:$dns_port" >"$pb/pebble.log" 2>&1 &
+  undo "stop_pid $!"
+  for ((i = 0; i < 150; i++)); do
+    curl -sf -o /dev/null --max-time 2 --cacert "$pb/cert.pem" "$directory" && break
+    sleep 0.1
+  done
+  curl -sf -o /dev/null --max-time 2 --cacert "$pb/cert.pem" "$directory" ||
+    { cat "$pb/pebble.log"; die "[$name] pebble does not answer at $directory"; }
+  log "[$name] pebble at $directory (DNS 127.0.0.1:$dns_port: $HTTPS_DOMAIN is $ct_ip; HTTP-01 to port 80)"
+
+  local url=https://$ct_ip:8123
+  if helper ready "$url" "$work" "$READY_TIMEOUT" && helper certificate "$url" "$work" "$HTTPS_DOMAIN" 120; then
+    local elapsed=$(($(now_ms) - started))
+    log "https certificate after $((elapsed / 1000)).$((elapsed % 1000 / 100)) s (container start to /status showing $HTTPS_DOMAIN issued)"
+    if curl -sf --max-time 5 --cacert "$pb/cert.pem" -o "$pb/root.pem" "https://127.0.0.1:$mgmt_port/roots/0"; then
+      helper https "$url" "$ct_ip" "$work" "$HTTPS_DOMAIN" "$pb/root.pem" || ok=0
+    else
+      log "[$name] cannot read pebble's root from its management API"
+      ok=0
+    fi
+    # The guard lets the container reach that one host port (the same probe connects there); another
+    # gets no answer at all (nothing listens there, so without the guard it would be refused at once).
+    local rc=0 rc_open=0
+    inside timeout 3 bash -c "exec 3<>/dev/tcp/$host_ip/$acme_port" >/dev/null 2>&1 || rc_open=$?
+    inside timeout 3 bash -c "exec 3<>/dev/tcp/$host_ip/$mgmt_port" >/dev/null 2>&1 || rc=$?
+    if [ "$rc_open" = 0 ] && [ "$rc" = 124 ]; then
+      log "[$name] the container gets no answer from $host_ip:$mgmt_port (only port $acme_port of the host is open to it)"
+    else
+      log "[$name] the container's connection to $host_ip:$mgmt_port was not dropped (exit $rc, 124 expected; to $acme_port: exit $rc_open, 0 expected)"
+      ok=0
+    fi
+  else
+    ok=0
+  fi
+  if [ "$ok" = 0 ]; then
+    log "[$name] pebble log (last 30 lines):"
+    tail -30 "$pb/pebble.log" || true
+  fi
+  finish "$name" "$ok"
+}
+
 # shellcheck source=boot-test-ssh.sh
 . "$ROOT/.ci/boot-test-ssh.sh"
 
-CASES=" ${INLETS_BOOT_CASES:-cloud-config-gzip boot-script ssh} "
+CASES=" ${INLETS_BOOT_CASES:-cloud-config-gzip boot-script ssh https} "
+if [[ $CASES == *" https "* ]]; then
+  for tool in /usr/bin/pebble /usr/bin/pebble-challtestsrv openssl curl ss; do
+    command -v "$tool" >/dev/null || die "the https case needs $tool (apt-get install pebble openssl curl iproute2)"
+  done
+fi
 [[ $CASES == *" cloud-config-gzip "* ]] && run_case cloud-config-gzip cloud-config true
 [[ $CASES == *" boot-script "* ]] && run_case boot-script script false
 [[ $CASES == *" ssh "* ]] && run_ssh_case ssh
+[[ $CASES == *" https "* ]] && run_https_case https
 
 echo "boot-test: $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
