@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: measures direct loopback, `ssh -R` (OpenSSH) and our tunnel in one run with the
-// same workloads, prints a table with inlets/ssh ratios and the issue's goals, and writes the
-// figures to bench/results/<timestamp>.json. Node built-ins and child processes only; it installs
-// nothing (bench/README.md lists what it needs). Everything stays on 127.0.0.1.
+// same workloads (TCP: iperf3 and the load client; HTTP: wrk against an upstream of our own), prints
+// a table with inlets/ssh ratios and the issues' goals, and writes the figures to
+// bench/results/<timestamp>.json. Node built-ins and child processes only; it installs nothing
+// (bench/README.md lists what it needs). Everything stays on 127.0.0.1.
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync, mkdirSync, writeFileSync, existsSync, statSync, readFileSync, accessSync, constants } from 'node:fs';
 import { tmpdir, cpus, loadavg, hostname } from 'node:os';
@@ -12,7 +13,8 @@ import net from 'node:net';
 import { startProcess, waitForOutput, runToEnd, killAll, killAllSync, killEntry, rssSum, freePorts, sleep, tail, cpuSnapshot, cpuDelta } from './lib/procs.mjs';
 import { startIperfServer, runIperf } from './lib/iperf.mjs';
 import { startSshPath, SSHD } from './lib/ssh-path.mjs';
-import { startInletsPath } from './lib/inlets-path.mjs';
+import { startInletsPath, startInletsHttpPath } from './lib/inlets-path.mjs';
+import { runWrk, WRK } from './lib/wrk.mjs';
 import { figureTable, renderTable, evaluateGoals, renderGoals } from './lib/report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,13 +24,15 @@ const BUNDLE = process.env.INLETS_BENCH_BUNDLE || join(root, 'dist', 'inlets.mjs
 const LOAD_CLIENT = join(here, 'lib', 'load-client.mjs');
 const ECHO_SERVER = join(here, 'lib', 'echo-server.mjs');
 const DELAY_RELAY = join(here, 'lib', 'delay-relay.mjs');
+const HTTP_SERVER = join(here, 'lib', 'http-server.mjs');
 const ALL_PATHS = ['direct', 'ssh', 'inlets'];
 
 const HELP = `Usage: npm run bench -- [--quick] [--only direct,ssh,inlets] [--wan-rtt 50,100|none]
        node bench/run.mjs [--quick] [--only ...] [--wan-rtt ...]   (after npm run build)
 
 Measures direct loopback, ssh -R and the inlets tunnel with the same workloads and prints a
-table with inlets/ssh ratios. Needs iperf3, openssh-server and openssh-client (see bench/README.md).
+table with inlets/ssh ratios. The HTTP rows put wrk through ssh -R and inlets http mode. Needs
+iperf3, wrk, openssh-server and openssh-client (see bench/README.md).
 
   --quick          shorter runs and fewer samples (a smoke run, figures are rough)
   --only LIST      comma-separated subset of: ${ALL_PATHS.join(', ')}
@@ -70,8 +74,12 @@ if (wanRtts.some((v) => !Number.isFinite(v) || v <= 0 || v > 1000)) {
 
 /** Durations and counts; --quick shrinks them for a smoke run. */
 const S = flags.quick
-  ? { wanIperfSeconds: 4, iperfSeconds: 2, rttCount: 1000, rttWarmup: 100, connectCount: 60, connectB2bCount: 100, connectWarmup: 10, holSeconds: 4, holInteractiveMs: 2000, conns: 1000, connsConcurrency: 100, settleMs: 500 }
-  : { wanIperfSeconds: 8, iperfSeconds: 5, rttCount: 5000, rttWarmup: 500, connectCount: 300, connectB2bCount: 300, connectWarmup: 10, holSeconds: 7, holInteractiveMs: 4500, conns: 1000, connsConcurrency: 100, settleMs: 1000 };
+  ? { wanIperfSeconds: 4, iperfSeconds: 2, rttCount: 1000, rttWarmup: 100, connectCount: 60, connectB2bCount: 100, connectWarmup: 10, holSeconds: 4, holInteractiveMs: 2000, conns: 1000, connsConcurrency: 100, settleMs: 500, httpSeconds: 3, httpWarmupSeconds: 1 }
+  : { wanIperfSeconds: 8, iperfSeconds: 5, rttCount: 5000, rttWarmup: 500, connectCount: 300, connectB2bCount: 300, connectWarmup: 10, holSeconds: 7, holInteractiveMs: 4500, conns: 1000, connsConcurrency: 100, settleMs: 1000, httpSeconds: 10, httpWarmupSeconds: 2 };
+/** wrk's threads and keep-alive connections for the HTTP rows, and the upstream's body size. */
+const WRK_THREADS = 2;
+const WRK_CONNECTIONS = 32;
+const HTTP_BODY_BYTES = 1024;
 const HOL_GAP_MS = 1;
 /**
  * Pause between paced fresh connections. It outlasts Linux's 40 ms delayed ACK, so the previous
@@ -98,12 +106,13 @@ function onPath(cmd) {
 function checkPrerequisites() {
   const missing = [];
   if (!onPath('iperf3')) missing.push('iperf3 (Debian package "iperf3")');
+  if (!onPath(WRK)) missing.push('wrk (Debian package "wrk")');
   if (selected.includes('ssh')) {
     if (!existsSync(SSHD)) missing.push(`${SSHD} (Debian package "openssh-server")`);
     if (!onPath('ssh') || !onPath('ssh-keygen')) missing.push('ssh and ssh-keygen (Debian package "openssh-client")');
   }
   if (missing.length) {
-    console.error(`bench: missing ${missing.join('; ')}.\nInstall them (for example: sudo apt-get install iperf3 openssh-server openssh-client) and run again.`);
+    console.error(`bench: missing ${missing.join('; ')}.\nInstall them (for example: sudo apt-get install iperf3 wrk openssh-server openssh-client) and run again.`);
     process.exit(2);
   }
   if (selected.includes('inlets') && !existsSync(BUNDLE)) {
@@ -181,6 +190,42 @@ async function waitReady(path, port, timeoutMs = 30000) {
     await sleep(150);
   }
   throw new Error(`no echo through 127.0.0.1:${port} within ${timeoutMs} ms${path ? `\n${path.processes.map((p) => tail(p)).join('\n')}` : ''}`);
+}
+
+/** One GET / on a fresh connection; true on a 200 with the upstream's body within `timeoutMs`. */
+function probeHttp(port, timeoutMs) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let got = '';
+    const done = (ok) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.on('error', () => done(false));
+    socket.on('close', () => done(false));
+    socket.on('connect', () => socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`));
+    socket.on('data', (d) => {
+      got += d.toString('latin1');
+      const end = got.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      if (!/^HTTP\/1\.1 200 /.test(got)) done(false);
+      else if (got.length - end - 4 >= HTTP_BODY_BYTES) done(true);
+    });
+  });
+}
+
+/** Polls GET / on the public HTTP port until the upstream answers (bounded), failing fast if the tunnel died. */
+async function waitHttpReady(path, port, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const dead = path?.alive();
+    if (dead) throw new Error(`${dead.name} exited (code ${dead.code}, signal ${dead.signal}) before the tunnel was ready\n${tail(dead)}`);
+    if (await probeHttp(port, 1000)) return;
+    await sleep(150);
+  }
+  throw new Error(`no HTTP 200 from 127.0.0.1:${port} within ${timeoutMs} ms${path ? `\n${path.processes.map((p) => tail(p)).join('\n')}` : ''}`);
 }
 
 function rssOf(path) {
@@ -300,6 +345,60 @@ async function measureWan(name, rttMs, upstream) {
   return result;
 }
 
+/**
+ * Runs wrk through the path and adds `cpuPerRequestUs`: user+system CPU µs per completed request of
+ * the tunnel's server-side and client-side processes over the run.
+ */
+async function wrkWithCpu(path, port, seconds) {
+  const run = () => runWrk({ port, threads: WRK_THREADS, connections: WRK_CONNECTIONS, seconds });
+  if (!path) return run();
+  const serverBefore = cpuSnapshot(path.serverPids());
+  const clientBefore = cpuSnapshot(path.clientPids());
+  const out = await run();
+  const serverSeconds = cpuDelta(serverBefore, [...new Set([...serverBefore.keys(), ...path.serverPids()])]);
+  const clientSeconds = cpuDelta(clientBefore, path.clientPids());
+  const us = (v) => (out.requests ? Math.round((v / out.requests) * 1e7) / 10 : null);
+  out.cpuPerRequestUs = { server: us(serverSeconds), client: us(clientSeconds) };
+  return out;
+}
+
+/**
+ * The HTTP rows: a fresh path carrying only the HTTP upstream's port (direct: none; ssh: its own
+ * sshd and `ssh -R`; inlets: `http server` + `http client`), a wrk warm-up, then the measured run.
+ */
+async function measureHttp(name, upstream) {
+  const result = {};
+  const dir = join(tmp, `${name}-http`);
+  mkdirSync(dir, { recursive: true });
+  let path = null;
+  console.log(`\n== ${name}, HTTP (wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${S.httpSeconds}s, ${HTTP_BODY_BYTES}-byte body)`);
+  try {
+    let port = upstream.http;
+    if (name === 'ssh') {
+      [port] = await freePorts(1);
+      path = await startSshPath({ dir, forwards: [{ publicPort: port, upstreamPort: upstream.http }] });
+    } else if (name === 'inlets') {
+      let tlsPort;
+      [port, tlsPort] = await freePorts(2);
+      path = await startInletsHttpPath({ bundle: BUNDLE, dir, publicPort: port, tlsPort, upstreamPort: upstream.http });
+    }
+    const t0 = Date.now();
+    await waitHttpReady(path, port);
+    result.readyMs = Date.now() - t0;
+    console.log(`    ready after ${result.readyMs} ms`);
+    await sleep(S.settleMs);
+    await step(result, 'warmup', `wrk warm-up, ${S.httpWarmupSeconds} s (not counted)`, () => runWrk({ port, threads: WRK_THREADS, connections: WRK_CONNECTIONS, seconds: S.httpWarmupSeconds }), path);
+    await step(result, 'wrk', 'wrk', () => wrkWithCpu(path, port, S.httpSeconds), path);
+  } catch (err) {
+    result.error = err.message;
+    console.log(`    ERROR ${err.message.split('\n')[0]}`);
+  } finally {
+    if (path) result.processOutput = Object.fromEntries(path.processes.filter(Boolean).map((p) => [p.name, `${p.stdout}\n${p.stderr}`.trim().slice(-2000)]));
+    await path?.stop();
+  }
+  return result;
+}
+
 /** Holds S.conns connections open through the path and reads the server-side RSS meanwhile. */
 async function manyConnections(path, ports) {
   const opts = { port: ports.echo, count: S.conns, concurrency: S.connsConcurrency };
@@ -361,6 +460,9 @@ function summary(key, v) {
       return `${v.gbps} Gbit/s${v.cpu ? `; CPU s/GiB server ${v.cpu.serverPerGiB}, client ${v.cpu.clientPerGiB}, total ${v.cpu.totalPerGiB}` : ''}`;
     case 'hol':
       return `interactive p50 ${v.interactive.p50} µs, p99 ${v.interactive.p99} µs (n=${v.interactive.n}); bulk ${v.bulk.gbps ?? v.bulk.error} Gbit/s${v.relayLateness ? `; relay late p99 ${v.relayLateness.p99} ms` : ''}`;
+    case 'warmup':
+    case 'wrk':
+      return `${v.requestsPerSecond} req/s, p50 ${v.p50Ms} ms, p99 ${v.p99Ms} ms (${v.requests} requests, errors ${v.errorTotal})${v.cpuPerRequestUs ? `; CPU µs per request: server ${v.cpuPerRequestUs.server}, client ${v.cpuPerRequestUs.client}` : ''}`;
     case 'conns':
       return `held ${v.held}/${v.requested}, errors ${v.errors}, server RSS ${mb(v.serverRssBytes)}, opened in ${v.openMs} ms`;
     default:
@@ -441,6 +543,7 @@ async function versions() {
     node: process.version,
     ssh: await first('ssh', ['-V']),
     iperf3: await first('iperf3', ['--version']),
+    wrk: await first(WRK, ['--version']),
     bundleBytes: existsSync(BUNDLE) ? statSync(BUNDLE).size : null,
     commit,
   };
@@ -460,11 +563,16 @@ async function main() {
   await startIperfServer(iperfPort);
   const echo = startProcess('echo server', process.execPath, [ECHO_SERVER]);
   const [, echoPort] = await waitForOutput(echo, /"port":(\d+)/, 10000, 'port line');
-  const upstream = { iperf: iperfPort, echo: Number(echoPort) };
+  const httpUpstream = startProcess('http upstream', process.execPath, [HTTP_SERVER, String(HTTP_BODY_BYTES)]);
+  const [, httpPort] = await waitForOutput(httpUpstream, /"port":(\d+)/, 10000, 'port line');
+  const upstream = { iperf: iperfPort, echo: Number(echoPort), http: Number(httpPort) };
 
   const results = {};
   for (const name of ALL_PATHS.filter((p) => selected.includes(p))) {
     results[name] = await measurePath(name, upstream);
+  }
+  for (const name of ALL_PATHS.filter((p) => selected.includes(p))) {
+    results[name].http = await measureHttp(name, upstream);
   }
   const wanPaths = ['ssh', 'inlets'].filter((p) => selected.includes(p));
   for (const rttMs of wanRtts) {
@@ -476,14 +584,14 @@ async function main() {
 
   const rows = figureTable(results, wanPaths.length ? wanRtts : []);
   const goals = evaluateGoals(rows, wanPaths.length ? wanRtts : []);
-  console.log(`\n${renderTable(rows)}\n\nGoals (issues #2, #11):\n${renderGoals(goals)}`);
+  console.log(`\n${renderTable(rows)}\n\nGoals (issues #2, #11, HTTP):\n${renderGoals(goals)}`);
 
   const report = {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     quick: flags.quick,
     paths: selected,
-    settings: { ...S, holGapMs: HOL_GAP_MS, connectGapMs: CONNECT_GAP_MS, wanRttMs: wanRtts },
+    settings: { ...S, holGapMs: HOL_GAP_MS, connectGapMs: CONNECT_GAP_MS, wanRttMs: wanRtts, wrkThreads: WRK_THREADS, wrkConnections: WRK_CONNECTIONS, httpBodyBytes: HTTP_BODY_BYTES, httpUpstream: 'bench/lib/http-server.mjs (raw node:net, keep-alive HTTP/1.1)' },
     machine: { hostname: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, loadAverageAtStart: loadavg().length ? load : null, loadAverageAtEnd: loadavg()[0] },
     versions: await versions(),
     table: rows,
@@ -496,7 +604,7 @@ async function main() {
   writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwrote ${outFile}`);
   const failed = (r) => r.error || Object.values(r).some((v) => v && typeof v === 'object' && v.error);
-  const broken = Object.values(results).filter((r) => failed(r) || Object.values(r.wan ?? {}).some(failed));
+  const broken = Object.values(results).filter((r) => failed(r) || Object.values(r.wan ?? {}).some(failed) || (r.http && failed(r.http)));
   return broken.length ? 1 : 0;
 }
 

@@ -27,6 +27,13 @@ export const FIGURES = [
   { key: 'connsRss', label: '1000 conns: server RSS', unit: 'MiB', get: (r) => mib(r.conns?.serverRssBytes) },
   { key: 'idleServerRss', label: 'idle RSS, server side', unit: 'MiB', get: (r) => mib(r.idle?.serverRssBytes) },
   { key: 'idleClientRss', label: 'idle RSS, client side', unit: 'MiB', get: (r) => mib(r.idle?.clientRssBytes) },
+  // HTTP: wrk keep-alive GETs of a 1 KiB body (ssh -R carries the port, inlets runs http mode).
+  { key: 'httpRps', label: 'HTTP (wrk): requests/s', unit: 'req/s', get: (r) => num(r.http?.wrk?.requestsPerSecond) },
+  { key: 'httpP50', label: 'HTTP (wrk): latency p50', unit: 'ms', get: (r) => num(r.http?.wrk?.p50Ms) },
+  { key: 'httpP99', label: 'HTTP (wrk): latency p99', unit: 'ms', get: (r) => num(r.http?.wrk?.p99Ms) },
+  { key: 'httpErrors', label: 'HTTP (wrk): errors (socket, non-2xx)', unit: 'count', get: (r) => num(r.http?.wrk?.errorTotal) },
+  { key: 'httpCpuServer', label: 'HTTP (wrk): CPU per request: server', unit: 'µs', get: (r) => num(r.http?.wrk?.cpuPerRequestUs?.server) },
+  { key: 'httpCpuClient', label: 'HTTP (wrk): CPU per request: client', unit: 'µs', get: (r) => num(r.http?.wrk?.cpuPerRequestUs?.client) },
 ];
 
 function ms(us) {
@@ -115,6 +122,8 @@ export function evaluateGoals(rows, wanRtts = []) {
       `inlets ${fmt(by.idleServerRss.inlets)} / ${fmt(by.idleClientRss.inlets)} MiB vs ssh -R ${fmt(by.idleServerRss.ssh)} / ${fmt(by.idleClientRss.ssh)} MiB`,
     ),
     goal('CPU per GiB (server + client, 1 stream) <= ssh -R', notAbove('cpuTotal'), d('cpuTotal')),
+    goal('HTTP requests/s >= ssh -R', ratioAtLeast('httpRps', 1), `${d('httpRps')}; errors inlets ${fmt(by.httpErrors.inlets)}, ssh -R ${fmt(by.httpErrors.ssh)}`),
+    goal('HTTP latency p99 <= ssh -R', notAbove('httpP99'), d('httpP99')),
     ...wanRtts.flatMap((rtt) => {
       const single = by[`wan${rtt}Single`];
       const hol = by[`wan${rtt}HolP99`].inlets;
