@@ -73,11 +73,39 @@ describe('help and usage errors', () => {
     expect(duration.stderr).toMatch(/^\s+at /m); // --debug shows the stack
   });
 
-  it('refuses HTTPS mode as not implemented yet', async () => {
+  it('HTTPS-mode mistakes are usage errors (exit 2) before any API call', async () => {
     const sb = await sandbox();
-    const r = await runCli(['create', '--provider', 'fake', '--letsencrypt-domain', 'example.com'], sb.env);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('HTTPS mode (--letsencrypt-domain) is not in inletsctl create yet');
+    const cases: [string[], string][] = [
+      [['--letsencrypt-domain', 'example.com', '--tcp'], '--tcp and --letsencrypt-domain choose different modes'],
+      [['--letsencrypt-email', 'me@example.com'], '--letsencrypt-email belongs to HTTPS mode: add --letsencrypt-domain D'],
+      [['--no-tcp'], '--no-tcp leaves no mode'],
+      [['--letsencrypt-domain', 'not a domain'], '--letsencrypt-domain "not a domain" is not a DNS name'],
+      [['--letsencrypt-domain', '*.example.com'], 'wildcard certificates need DNS-01'],
+      [['--letsencrypt-domain', 'example.com', '--letsencrypt-email', 'nobody'], '--letsencrypt-email "nobody" is not an e-mail address'],
+      [['--letsencrypt-domain', 'example.com', '--letsencrypt-url', 'https://acme.test/dir', '--letsencrypt-issuer', 'staging'], 'give one'],
+      [['--letsencrypt-domain', 'example.com', '--letsencrypt-ca', '/nonexistent.pem', '--letsencrypt-url', 'https://acme.test/dir'], 'cannot read /nonexistent.pem'],
+      [['--letsencrypt-domain', 'example.com', '--letsencrypt-ca', '/etc/hostname'], 'it needs --letsencrypt-url'],
+      [['--letsencrypt-domain', 'example.com', '--http-port', '8123'], '--http-port 8123 is also the control port'],
+      [['--letsencrypt-domain', 'example.com', '--https-port', '70000'], '--https-port "70000" is not a port number'],
+      [['--letsencrypt-domain', 'example.com', '--letsencrypt-url', 'https://acme.test/dir;rm -rf'], 'is not an http(s) URL'],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await runCli(['create', '--provider', 'fake', ...flags], sb.env);
+      expect(r.code, flags.join(' ')).toBe(2);
+      expect(r.stderr).toContain(message);
+      noStack(r.stderr);
+    }
+    expect(await fakeEvents(sb.cloudDir)).toEqual([]);
+  });
+
+  it('HTTPS mode in a dry run: the http server unit with the domains, and 80/443 among the ports', async () => {
+    const sb = await sandbox();
+    const r = await runCli(['create', '--provider', 'fake', '--letsencrypt-domain', 'Blog.Example.com', '--letsencrypt-domain', 'api.example.com', '--letsencrypt-issuer', 'staging', '--dry-run', '--json'], sb.env);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ mode: 'https', domains: ['blog.example.com', 'api.example.com'], httpPort: 80, httpsPort: 443 });
+    expect(out.userData).toContain('http server --token-env INLETS_TOKEN');
+    expect(out.userData).toContain('--letsencrypt-domain blog.example.com --letsencrypt-domain api.example.com --letsencrypt-issuer staging');
     expect(await fakeEvents(sb.cloudDir)).toEqual([]);
   });
 

@@ -41,7 +41,7 @@ describe('create parsing', () => {
   it('has the inletsctl flags with their defaults', async () => {
     const { command, args } = await parse('create');
     expect(command).toBe('create');
-    expect(args).toMatchObject({ tcp: true, 'control-port': 8123, poll: '2s', timeout: '10m', firewall: false, 'keep-on-failure': false, 'dry-run': false, json: false, test: false });
+    expect(args).toMatchObject({ 'control-port': 8123, poll: '2s', timeout: '10m', firewall: false, 'keep-on-failure': false, 'dry-run': false, json: false, test: false });
     // No default for --provider or --region: absent values can be asked on a terminal.
     expect(args!.provider).toBeUndefined();
     expect(args!.region).toBeUndefined();
@@ -68,9 +68,12 @@ describe('create parsing', () => {
     expect((await usageError('create', 'a', 'b')).message).toMatch(/Unknown argument/);
   });
 
-  it('declares the HTTPS flags so they can be refused with a clear message at run time', async () => {
-    const { args } = await parse('create', '--http', '--letsencrypt-domain', 'example.com');
-    expect(args).toMatchObject({ http: true, 'letsencrypt-domain': ['example.com'] });
+  it('takes the HTTPS-mode flags; --tcp has no default so that a conflict with --letsencrypt-domain can be seen', async () => {
+    const { args } = await parse('create', '--letsencrypt-domain', 'example.com', '--letsencrypt-domain', 'b.example.com', '--letsencrypt-issuer', 'staging', '--http-port', '8080');
+    expect(args).toMatchObject({ 'letsencrypt-domain': ['example.com', 'b.example.com'], 'letsencrypt-issuer': 'staging', 'http-port': 8080 });
+    expect(args.tcp).toBeUndefined();
+    expect((await usageError('create', '--letsencrypt-issuer', 'test')).message).toMatch(/Invalid values|Choices/);
+    expect((await usageError('create', '--http')).message).toMatch(/Unknown argument: http/);
   });
 });
 

@@ -44,3 +44,35 @@ describe('planTunnel and --ttl', () => {
     expect(plan('digitalocean').commands.some((c) => c.includes('poweroff'))).toBe(false);
   });
 });
+
+describe('planTunnel in HTTPS mode', () => {
+  const https = { domains: ['blog.example.com'], httpPort: 80, httpsPort: 443 };
+  const planHttps = (provider: string, h: typeof https = https) => {
+    const description = providers.find((p) => p.description.name === provider)!.description;
+    return planTunnel({ name: 'inlets-https-check', description, region: description.defaults.region, plan: description.defaults.plan, image: description.defaults.image, controlPort: 8123, ports: [2222], https: h, firewall: true, options: {} });
+  };
+
+  it('every firewall opens 80, 443, the control port and the data ports; the record says HTTPS', () => {
+    for (const { description } of providers.filter((p) => p.description.name !== 'ec2')) {
+      const p = planHttps(description.name);
+      expect(p.request.openPorts, description.name).toEqual([80, 443, 2222, 8123]);
+      expect(p.record).toMatchObject({ mode: 'https', domains: ['blog.example.com'], httpPort: 80, httpsPort: 443 });
+      const files = parseUserData(p.request.userData).plan.files;
+      const unit = files.find((f) => f.path === '/etc/systemd/system/inlets.service')!.content.toString();
+      expect(unit).toContain('inlets.mjs http server');
+      expect(unit).toContain('--letsencrypt-domain blog.example.com');
+      expect(unit).not.toContain('--port 80');
+    }
+  });
+
+  it('other public ports go into the unit and the firewall', () => {
+    const p = planHttps('hetzner', { domains: ['blog.example.com'], httpPort: 8080, httpsPort: 8443 });
+    expect(p.request.openPorts).toEqual([2222, 8080, 8123, 8443]);
+    const unit = parseUserData(p.request.userData).plan.files.find((f) => f.path === '/etc/systemd/system/inlets.service')!.content.toString();
+    expect(unit).toContain('--port 8080 --tls-port 8443 --letsencrypt-domain blog.example.com');
+  });
+
+  it('at EC2 it is refused by size, saying what still works', () => {
+    expect(() => planHttps('ec2')).toThrow(/HTTPS mode does not fit ec2 yet: the rendered user-data is \d+ bytes, over ec2's limit of 16384 bytes .*use --tcp there/);
+  });
+});
