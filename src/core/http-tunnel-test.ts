@@ -12,11 +12,13 @@ import { Agent, createServer, request, type IncomingMessage, type Server } from 
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { rootCertificates, type TLSSocket } from 'node:tls';
-import { CodedError, UsageError } from '../errors.js';
+import { CodedError } from '../errors.js';
 import { TunnelClient } from '../engine/client/tunnel-client.js';
 import { requestControl } from '../engine/transport/control-request.js';
 import type { CertificateInfo } from '../engine/server/status-info.js';
+import { within } from '../util/within.js';
 import { hostPort } from './connection-info.js';
+import { testSettings, type TrafficFigures } from './tunnel-test.js';
 
 export interface HttpTestTarget {
   name: string;
@@ -54,24 +56,15 @@ export interface DomainCheck {
   https?: { ok: true; issuer: string; validTo: string; ms: number };
 }
 
-export interface HttpTestReport {
-  name: string;
+/** Round trip = one keep-alive GET; throughput = one POST echoed back. */
+export interface HttpTestReport extends TrafficFigures {
   mode: 'https';
   /** The public HTTP address requests went to, and the Host header they carried. */
   address: string;
   host: string;
-  port: number;
-  connectMs: number;
-  firstByteMs: number;
-  roundTrip: { samples: number; p50Ms: number; minMs: number; maxMs: number };
-  throughput: { bytes: number; seconds: number; mbPerSec: number; sha256: string };
-  checksumOk: true;
   domains: DomainCheck[];
-  totalMs: number;
 }
 
-const DEFAULT_TRANSFER = 16 * 1024 * 1024;
-const MAX_TRANSFER = 1024 * 1024 * 1024;
 const failed = (code: string, message: string, cause?: unknown) => new CodedError(code, message, { cause });
 
 /** The throw-away upstream: `GET /` answers the nonce, `POST /echo` streams the body back. */
@@ -89,16 +82,6 @@ async function startUpstream(nonce: string): Promise<{ port: number; close(): Pr
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return { port, close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
-}
-
-async function within<T>(ms: number, work: Promise<T>, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(onTimeout()), ms)));
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Resolves when the server's welcome names `host`; fails on a refusal or any session error. */
@@ -146,14 +129,7 @@ const median = (xs: number[]) => (xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs
  * `TEST_ECHO_MISMATCH`, `TEST_TLS_FAILED`, `TEST_TIMEOUT`).
  */
 export async function runHttpTunnelTest(target: HttpTestTarget, opts: HttpTestOptions = {}): Promise<HttpTestReport> {
-  const log = opts.log ?? (() => {});
-  const pings = opts.pings ?? 20;
-  const bytes = opts.transferBytes ?? DEFAULT_TRANSFER;
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  if (!Number.isInteger(pings) || pings < 1 || pings > 10_000) throw new UsageError('--pings must be between 1 and 10000');
-  if (!Number.isInteger(bytes) || bytes < 1 || bytes > MAX_TRANSFER) throw new UsageError(`the transfer size must be between 1 byte and ${MAX_TRANSFER} bytes`);
-  if (!target.ip) throw failed('TEST_NOT_READY', `tunnel "${target.name}" has no public IP yet; wait for create to finish (see: inletsctl list)`);
-  const ip = target.ip;
+  const { log, pings, bytes, timeoutMs, ip } = testSettings(target, opts);
   const httpPort = target.httpPort ?? 80;
   const httpsPort = target.httpsPort ?? 443;
   const url = `wss://${hostPort(ip, target.controlPort)}`;

@@ -10,6 +10,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { CodedError, UsageError } from '../errors.js';
 import { TunnelClient, type Refusal } from '../engine/client/tunnel-client.js';
+import { within } from '../util/within.js';
 
 /** What the test needs of a tunnel record (a subset of the state file's TunnelRecord). */
 export interface TunnelTestTarget {
@@ -37,10 +38,9 @@ export interface TunnelTestOptions {
 }
 
 /** The result; every figure was measured, none is estimated. */
-export interface TestReport {
+/** The figures both kinds of test measure; every one measured, none estimated. */
+export interface TrafficFigures {
   name: string;
-  /** The public address traffic was sent to, `ip:port`. */
-  address: string;
   port: number;
   /** From starting the client to the server's `welcome`, in ms. */
   connectMs: number;
@@ -51,6 +51,11 @@ export interface TestReport {
   throughput: { bytes: number; seconds: number; mbPerSec: number; sha256: string };
   checksumOk: true;
   totalMs: number;
+}
+
+export interface TestReport extends TrafficFigures {
+  /** The public address traffic was sent to, `ip:port`. */
+  address: string;
 }
 
 const DEFAULT_TRANSFER = 16 * 1024 * 1024;
@@ -82,15 +87,16 @@ async function startEcho(): Promise<{ port: number; close(): Promise<void> }> {
   };
 }
 
-/** Runs `work` with a deadline; `onTimeout` explains what was still pending. */
-async function within<T>(ms: number, work: Promise<T>, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(onTimeout()), ms)));
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** The settings both kinds of test share, checked; the target's IP. */
+export function testSettings(target: { name: string; ip?: string }, opts: Pick<TunnelTestOptions, 'pings' | 'transferBytes' | 'timeoutMs' | 'log'>) {
+  const log = opts.log ?? (() => {});
+  const pings = opts.pings ?? 20;
+  const bytes = opts.transferBytes ?? DEFAULT_TRANSFER;
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  if (!Number.isInteger(pings) || pings < 1 || pings > 10_000) throw new UsageError('--pings must be between 1 and 10000');
+  if (!Number.isInteger(bytes) || bytes < 1 || bytes > MAX_TRANSFER) throw new UsageError(`the transfer size must be between 1 byte and ${MAX_TRANSFER} bytes`);
+  if (!target.ip) throw failed('TEST_NOT_READY', `tunnel "${target.name}" has no public IP yet; wait for create to finish (see: inletsctl list)`);
+  return { log, pings, bytes, timeoutMs, ip: target.ip };
 }
 
 type Welcome = { ok: true } | { ok: false; refusal: Refusal };
@@ -200,15 +206,8 @@ async function measureThroughput(socket: Socket, bytes: number, progress: { rece
  * `TEST_PUBLIC_FAILED`, `TEST_ECHO_MISMATCH`, `TEST_TIMEOUT`). Nothing started here outlives it.
  */
 export async function runTunnelTest(target: TunnelTestTarget, opts: TunnelTestOptions = {}): Promise<TestReport> {
-  const log = opts.log ?? (() => {});
-  const pings = opts.pings ?? 20;
-  const bytes = opts.transferBytes ?? DEFAULT_TRANSFER;
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  if (!Number.isInteger(pings) || pings < 1 || pings > 10_000) throw new UsageError('--pings must be between 1 and 10000');
-  if (!Number.isInteger(bytes) || bytes < 1 || bytes > MAX_TRANSFER) throw new UsageError(`the transfer size must be between 1 byte and ${MAX_TRANSFER} bytes`);
   if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 1 && opts.port <= 65535)) throw new UsageError(`--port ${opts.port} is not a port (1-65535)`);
-  if (!target.ip) throw failed('TEST_NOT_READY', `tunnel "${target.name}" has no public IP yet; wait for create to finish (see: inletsctl list)`);
-  const ip = target.ip;
+  const { log, pings, bytes, timeoutMs, ip } = testSettings(target, opts);
   const url = `wss://${hostPort(ip, target.controlPort)}`;
   const started = performance.now();
 

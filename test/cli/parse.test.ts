@@ -71,7 +71,7 @@ describe('create parsing', () => {
   it('takes the HTTPS-mode flags; --tcp has no default so that a conflict with --letsencrypt-domain can be seen', async () => {
     const { args } = await parse('create', '--letsencrypt-domain', 'example.com', '--letsencrypt-domain', 'b.example.com', '--letsencrypt-issuer', 'staging', '--http-port', '8080');
     expect(args).toMatchObject({ 'letsencrypt-domain': ['example.com', 'b.example.com'], 'letsencrypt-issuer': 'staging', 'http-port': 8080 });
-    expect(args.tcp).toBeUndefined();
+    expect(args!.tcp).toBeUndefined();
     expect((await usageError('create', '--letsencrypt-issuer', 'test')).message).toMatch(/Invalid values|Choices/);
     expect((await usageError('create', '--http')).message).toMatch(/Unknown argument: http/);
   });
