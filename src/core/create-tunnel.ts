@@ -11,7 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import { CodedError, ProviderError, UsageError, type ProviderErrorCode } from '../errors.js';
 import { checkUserDataSize, renderUserData } from './user-data/render.js';
-import type { HttpsInput } from './user-data/exit-node-plan.js';
+import { stagedServer, type HttpsInput, type TunnelMode } from './user-data/exit-node-plan.js';
+import { engineBundlePath, readEngineBundle } from './engine-bundle.js';
+import { deliverServer } from './deliver-server.js';
 import { tunnelTls } from './tunnel-tls.js';
 import { deleteCommandFor } from './connection-info.js';
 import { deleteHost } from './delete-tunnel.js';
@@ -51,6 +53,8 @@ export interface TunnelPlan {
   request: CreateRequest;
   /** The user-data's limit at this provider, in bytes. */
   userDataLimitBytes: number;
+  /** A staged start (PROTOCOL.md §15): the server create delivers to the node's control port. */
+  stagedServer?: Buffer;
 }
 
 /** Makes the token, TLS key and certificate, and renders the user-data; checks its size. */
@@ -63,14 +67,15 @@ export function planTunnel(input: PlanInput): TunnelPlan {
   // false: ssh) is never powered off; its expiry is still recorded and marked, for prune.
   const powerOffAt = input.description.placement === false ? undefined : input.expiresAt;
   const https = input.https;
-  const userData = renderUserData({ mode: https ? 'https' : 'tcp', https, token, tls: { certPem: tls.certPem, keyPem: tls.keyPem }, controlPort: input.controlPort, format, binary, expiresAt: powerOffAt });
-  try {
-    checkUserDataSize(userData, limitBytes, input.description.name);
-  } catch (err) {
-    // Only EC2 (16 KiB) is too small for HTTPS mode's server today: say what still works.
-    if (https && err instanceof UsageError) throw new UsageError(`HTTPS mode does not fit ${input.description.name} yet: ${err.message}; use --tcp there, or another provider`, err.code);
-    throw err;
+  const render = (mode: TunnelMode) => renderUserData({ mode, https, token, tls: { certPem: tls.certPem, keyPem: tls.keyPem }, controlPort: input.controlPort, format, binary, expiresAt: powerOffAt });
+  let userData = render(https ? 'https' : 'tcp');
+  let stagedServerBytes: Buffer | undefined;
+  if (https && userData.length > limitBytes) {
+    // HTTPS mode's server does not fit (EC2): the user-data carries its hash, create delivers it.
+    userData = render('https-staged');
+    stagedServerBytes = stagedServer(readEngineBundle(engineBundlePath('http'))).bytes;
   }
+  checkUserDataSize(userData, limitBytes, input.description.name);
   const now = new Date().toISOString();
   const record: TunnelRecord = {
     name: input.name,
@@ -86,6 +91,7 @@ export function planTunnel(input: PlanInput): TunnelPlan {
     controlPort: input.controlPort,
     ports: input.ports,
     ...(https && { mode: 'https' as const, domains: https.domains, httpPort: https.httpPort, httpsPort: https.httpsPort }),
+    ...(stagedServerBytes && { staged: true }),
     apiUrl: input.apiUrl,
     options: Object.keys(input.options).length ? input.options : undefined,
     expiresAt: input.expiresAt,
@@ -106,7 +112,7 @@ export function planTunnel(input: PlanInput): TunnelPlan {
     expiresAt: input.expiresAt,
     firewall: input.firewall,
   };
-  return { record, request, userDataLimitBytes: limitBytes };
+  return { record, request, userDataLimitBytes: limitBytes, stagedServer: stagedServerBytes };
 }
 
 /** A tunnel id: 48 random bits as 12 lowercase hex characters (fits every cloud's tag/label rules). */
@@ -200,6 +206,23 @@ export async function createTunnel(plan: TunnelPlan, provider: Provider, store: 
     await store.patch(record.name, { status: 'active', id: ref.id, ip: ref.ip, data: ref.data });
     const activeMs = Date.now() - started - apiMs;
     progress.succeed(`VM active at ${ref.ip} after ${formatDuration(activeMs)}`);
+
+    if (plan.stagedServer) {
+      phase = 'delivering the server to the node';
+      progress.start(`Delivering the server (${plan.stagedServer.length} bytes) to ${ref.ip}:${record.controlPort}`);
+      await deliverServer({
+        ip: ref.ip!,
+        controlPort: record.controlPort,
+        token: record.token,
+        pin: record.pin,
+        bytes: plan.stagedServer,
+        timeoutMs: Math.max(deadline - Date.now(), 1),
+        intervalMs: options.pollMs,
+        signal: options.signal,
+        onWait: ({ detail, delayMs }) => progress.update(`${detail ?? 'not yet'}; next attempt in ${formatDuration(delayMs)}`),
+      });
+      progress.succeed('The node took its server (SHA-256 pinned in its user-data)');
+    }
 
     phase = 'waiting for the tunnel server to answer';
     progress.start(`Waiting for the tunnel server on ${ref.ip}:${record.controlPort}`);

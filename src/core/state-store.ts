@@ -51,6 +51,8 @@ export interface TunnelRecord {
   domains?: string[];
   httpPort?: number;
   httpsPort?: number;
+  /** The user-data held only the server's hash; create delivered the server (PROTOCOL.md §15). */
+  staged?: boolean;
   /** ISO 8601 time after which `prune` deletes the tunnel (`create --ttl`); absent: never. */
   expiresAt?: string;
   /** API base URL override used at create time (not a secret), so delete talks to the same API. */

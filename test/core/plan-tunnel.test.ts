@@ -72,7 +72,14 @@ describe('planTunnel in HTTPS mode', () => {
     expect(unit).toContain('--port 8080 --tls-port 8443 --letsencrypt-domain blog.example.com');
   });
 
-  it('at EC2 it is refused by size, saying what still works', () => {
-    expect(() => planHttps('ec2')).toThrow(/HTTPS mode does not fit ec2 yet: the rendered user-data is \d+ bytes, over ec2's limit of 16384 bytes .*use --tcp there/);
+  it('at EC2 the user-data holds only the server\'s SHA-256 (staged); the plan carries the bytes create delivers', async () => {
+    const p = planHttps('ec2');
+    expect(p.record).toMatchObject({ mode: 'https', staged: true });
+    expect(p.stagedServer!.length).toBeGreaterThan(16 * 1024);
+    const files = parseUserData(p.request.userData).plan.files;
+    expect(files.map((f) => f.path)).not.toContain('/usr/local/lib/inlets/inlets-server.mjs.br');
+    const { createHash } = await import('node:crypto');
+    expect(files.find((f) => f.path === '/usr/local/lib/inlets/inlets-server.sha256')!.content.toString().trim()).toBe(createHash('sha256').update(p.stagedServer!).digest('hex'));
+    expect(planHttps('hetzner').stagedServer).toBeUndefined();
   });
 });

@@ -164,6 +164,7 @@ function printCreated(result: CreatedTunnel, json: boolean): void {
         httpPort: r.httpPort,
         httpsPort: r.httpsPort,
         dnsRecords: dnsRecords(r),
+        ...(r.staged && { staged: true }),
         certificates: result.server.certificates ?? [],
       }),
       clientCommand: command,

@@ -3,6 +3,7 @@
  * with every placeholder filled. Both user-data formats are renderings of one plan, and both parse
  * back into one, so "the cloud-config and the script are equivalent" is a comparison of plans.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
@@ -32,10 +33,20 @@ export interface ExitNodePlan {
   commands: string[][];
 }
 
-export type TunnelMode = 'tcp' | 'https';
+/**
+ * 'https-staged': HTTPS mode whose server does not fit the user-data; it carries only the server's
+ * SHA-256 and create delivers the bytes (docs/PROTOCOL.md §15, {@link stagedServer}).
+ */
+export type TunnelMode = 'tcp' | 'https' | 'https-staged';
 
 /** The exit-node server bundle a tunnel mode runs: HTTPS mode runs the http server. */
-export const bundleModeOf = (mode: TunnelMode): ServerMode => (mode === 'https' ? 'http' : 'tcp');
+export const bundleModeOf = (mode: TunnelMode): ServerMode => (mode === 'tcp' ? 'tcp' : 'http');
+
+/** The bytes a staged node is given (the server as brotli, as the user-data would carry it) and their SHA-256. */
+export function stagedServer(engineBundle: Buffer): { bytes: Buffer; sha256: string } {
+  const bytes = brotli(engineBundle);
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
 
 /** HTTPS mode's Let's Encrypt settings (create --letsencrypt-*). */
 export interface HttpsInput {
@@ -67,7 +78,9 @@ interface FileSpec {
   path: string;
   owner: string;
   permissions: string;
-  source?: 'engine-bundle' | 'tls-cert' | 'tls-key' | 'acme-ca';
+  source?: 'engine-bundle' | 'engine-hash' | 'tls-cert' | 'tls-key' | 'acme-ca';
+  /** A mode's file with this set removes the common file of that path. */
+  omit?: boolean;
   /** Left out when its source has nothing (acme-ca without a CA). */
   optional?: boolean;
   template?: string;
@@ -113,12 +126,15 @@ export function buildExitNodePlan(input: PlanInput, dir = templatesDir()): ExitN
   if (!mode?.files || !mode.commands) {
     throw new UsageError(`mode "${input.mode}" has no template yet (see templates/exit-node.json)`, 'MODE_UNSUPPORTED');
   }
-  if ((input.mode === 'https') !== !!input.https) throw new UsageError('HTTPS mode needs its Let\'s Encrypt settings (domains), and only it takes them', 'TEMPLATE_INVALID');
+  if ((input.mode !== 'tcp') !== !!input.https) throw new UsageError('HTTPS mode needs its Let\'s Encrypt settings (domains), and only it takes them', 'TEMPLATE_INVALID');
   const values: Record<string, string> = { token: input.token, controlPort: String(input.controlPort), letsencryptFlags: letsencryptFlags(input.https), httpPorts: httpPorts(input.https) };
-  const chosen = [...spec.files, ...mode.files].filter((f) => !(f.optional && f.source === 'acme-ca' && !input.https?.caPem));
+  // A mode's file replaces the common one of the same path (or, with omit, removes it).
+  const own = new Set(mode.files.map((f) => f.path));
+  const chosen = [...spec.files.filter((f) => !own.has(f.path)), ...mode.files].filter((f) => !f.omit && !(f.optional && f.source === 'acme-ca' && !input.https?.caPem));
   const files = chosen.map((f): PlannedFile => {
     let content: Buffer;
     if (f.source === 'engine-bundle') content = input.engineBundle;
+    else if (f.source === 'engine-hash') content = Buffer.from(`${stagedServer(input.engineBundle).sha256}\n`);
     else if (f.source === 'acme-ca') content = Buffer.from(withNewline(input.https?.caPem ?? ''));
     else if (f.source === 'tls-cert') content = Buffer.from(withNewline(input.tls.certPem));
     else if (f.source === 'tls-key') content = Buffer.from(withNewline(input.tls.keyPem));

@@ -35,6 +35,8 @@ export interface BudgetRow {
   limitBytes: number;
   /** limitBytes - bytes: negative means it does not fit. */
   margin: number;
+  /** HTTPS mode only: the full user-data did not fit, these are the staged one's (PROTOCOL.md §15). */
+  staged?: { fullBytes: number };
 }
 
 /** One row per mode and provider, tightest margin first. */
@@ -45,18 +47,22 @@ export function userDataBudget(): BudgetRow[] {
     const engineBundle = readEngineBundle(engineBundlePath(bundleModeOf(mode)));
     for (const { description } of providers) {
       const { format, binary, limitBytes } = description.userData;
-      const bytes = renderUserData({
-        mode,
-        https: mode === 'https' ? BUDGET_HTTPS : undefined,
-        token: createHash('sha256').update('budget').digest('hex'),
-        tls,
-        controlPort: 65535,
-        format,
-        binary,
-        engineBundle,
-        expiresAt: '2026-12-31T23:59:59.000Z',
-      }).length;
-      rows.push({ mode, provider: description.name, format, binary, bytes, limitBytes, margin: limitBytes - bytes });
+      const render = (m: TunnelMode) =>
+        renderUserData({
+          mode: m,
+          https: m === 'tcp' ? undefined : BUDGET_HTTPS,
+          token: createHash('sha256').update('budget').digest('hex'),
+          tls,
+          controlPort: 65535,
+          format,
+          binary,
+          engineBundle,
+          expiresAt: '2026-12-31T23:59:59.000Z',
+        }).length;
+      const full = render(mode);
+      // As create does: HTTPS mode whose server does not fit goes staged.
+      const bytes = mode === 'https' && full > limitBytes ? render('https-staged') : full;
+      rows.push({ mode, provider: description.name, format, binary, bytes, limitBytes, margin: limitBytes - bytes, ...(bytes !== full && { staged: { fullBytes: full } }) });
     }
   }
   return rows.sort((a, b) => a.margin - b.margin);
@@ -69,7 +75,9 @@ export function formatBudget(rows: BudgetRow[]): string {
   for (const r of rows) {
     if (seen.has(r.mode)) continue;
     seen.add(r.mode);
-    const others = rows.filter((o) => o.mode === r.mode && o !== r).map((o) => `${o.provider} ${o.margin}`);
+    const others = rows.filter((o) => o.mode === r.mode && o !== r).map((o) => `${o.provider} ${o.margin}${o.staged ? ' (staged)' : ''}`);
+    const staged = rows.filter((o) => o.mode === r.mode && o.staged).map((o) => `${o.provider}: the server, ${o.staged!.fullBytes - o.limitBytes} bytes too big for its user-data, is delivered by create (staged)`);
+    if (staged.length) lines.push(`user-data, ${r.mode} mode: ${staged.join('; ')}`);
     lines.push(
       `user-data, ${r.mode} mode: ${r.bytes} bytes (${r.format}${r.binary ? ', gzip' : ''}) of ${r.provider}'s ${r.limitBytes}: ` +
         `${r.margin >= 0 ? `${r.margin} bytes left` : `${-r.margin} bytes TOO MANY`}; margins elsewhere: ${others.join(', ')}`,

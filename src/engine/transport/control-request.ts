@@ -1,5 +1,5 @@
 /**
- * A plain HTTP/1.1 GET on the control port over a verified connection (same trust rules as the
+ * A plain HTTP/1.1 GET (or PUT) on the control port over a verified connection (same trust rules as the
  * tunnel), for `inlets status` and inletsctl's readiness check.
  */
 import type { Socket } from 'node:net';
@@ -11,6 +11,9 @@ export interface ControlRequestOptions {
   url: string;
   /** Request path, e.g. '/status'. */
   path: string;
+  /** GET by default; PUT sends `body` (inletsctl's staged server delivery, PROTOCOL.md §15). */
+  method?: 'GET' | 'PUT';
+  body?: Buffer;
   /** Sent as `Authorization: Bearer`; omitted when undefined. */
   token?: string;
   trust: TlsTrust;
@@ -53,10 +56,13 @@ export async function requestControl(options: ControlRequestOptions): Promise<Co
   try {
     const headers: Record<string, string> = { Host: endpoint.hostHeader, Accept: '*/*', Connection: 'close' };
     if (token !== undefined) headers.Authorization = `Bearer ${token}`;
-    socket.write(formatRequestHead('GET', options.path, headers));
+    const body = options.method === 'PUT' ? (options.body ?? Buffer.alloc(0)) : undefined;
+    if (body) headers['Content-Length'] = String(body.length);
+    socket.write(formatRequestHead(options.method ?? 'GET', options.path, headers));
+    if (body) socket.write(body);
     const { head, rest } = await withDeadline(socket, readResponseHead(socket, 'HTTP_FAILED'), deadline, where, signal);
-    const body = await withDeadline(socket, readResponseBody(socket, head, rest, 'HTTP_FAILED'), deadline, where, signal);
-    return { status: head.status, headers: head.headers, body };
+    const text = await withDeadline(socket, readResponseBody(socket, head, rest, 'HTTP_FAILED'), deadline, where, signal);
+    return { status: head.status, headers: head.headers, body: text };
   } finally {
     socket.destroy();
   }
