@@ -39,12 +39,14 @@ describe('ec2: HTTPS mode, staged', () => {
     await fake.start();
     user = await cliUser(build, ec2Provider.description, fake, EC2_CLI_ENV);
     const [httpPort, httpsPort] = [await freePort(), await freePort()];
-    const r = await user.run(['create', 'staged', '--letsencrypt-domain', 'blog.example.test', '--letsencrypt-url', 'https://127.0.0.1:9/dir', '--http-port', String(httpPort), '--https-port', String(httpsPort), '--poll', '200ms', '--json']);
+    const r = await user.run(['create', 'staged', '--letsencrypt-domain', 'blog.example.test', '--letsencrypt-url', 'https://127.0.0.1:9/dir', '--http-port', String(httpPort), '--https-port', String(httpsPort), '--poll', '200ms', '--test', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ provider: 'ec2', mode: 'https', staged: true, domains: ['blog.example.test'], dnsRecords: [{ type: 'A', name: 'blog.example.test', value: out.ip }] });
     expect(out.certificates).toEqual([expect.objectContaining({ domain: 'blog.example.test' })]);
     expect(r.stderr).toContain('The node took its server');
+    // create --test ran the HTTP test through the node.
+    expect(out.test).toMatchObject({ mode: 'https', checksumOk: true, domains: [expect.objectContaining({ domain: 'blog.example.test' })] });
 
     const instance = [...fake.world.instances.values()].find((i) => i.ip === out.ip)!;
     expect(instance.userData.length).toBeLessThan(4096);
