@@ -1,12 +1,17 @@
 /**
  * Host-side steps of the real boot test (.ci/boot-test.sh), run with `node --import tsx`:
  *
- *   render DIR FORMAT BINARY [https DOMAIN ACME_URL CA_FILE]
+ *   render DIR FORMAT BINARY [https|https-staged DOMAIN ACME_URL CA_FILE]
  *                              writes DIR/user-data (rendered by renderUserData with the real engine),
  *                              DIR/token (0600) and DIR/pin; with `https`, HTTPS mode for DOMAIN with
- *                              ACME_URL as its directory and CA_FILE as that ACME server's own CA
- *   ready URL DIR TIMEOUT_S    polls GET /healthz (no token) then GET /status (token, pinned key)
- *                              until both answer 200; prints the seconds it waited
+ *                              ACME_URL as its directory and CA_FILE as that ACME server's own CA;
+ *                              `https-staged` is that with the staged start (the server left out)
+ *   ready URL DIR TIMEOUT_S [staged]
+ *                              polls GET /healthz (no token) then GET /status (token, pinned key)
+ *                              until both answer 200; prints the seconds it waited. With `staged`:
+ *                              until the first stage answers (pinned key) its 503 "waiting for
+ *                              inletsctl to deliver the server"
+ *   deliver URL DIR TIMEOUT_S  PUTs the http server (as create gives it) with deliverServer
  *   created DIR HOST           reads what `inletsctl create --json` printed (DIR/created.json),
  *                              checks it names HOST, and writes DIR/token (0600) and DIR/pin
  *   traffic URL HOST DIR [PORT] runs an engine client (pin + token) exposing data port PORT
@@ -30,6 +35,9 @@ import { request as httpsRequest } from 'node:https';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deliverServer } from '../src/core/deliver-server.js';
+import { engineBundlePath, readEngineBundle } from '../src/core/engine-bundle.js';
+import { stagedServer } from '../src/core/user-data/exit-node-plan.js';
 import { renderUserData } from '../src/core/user-data/render.js';
 import { generateSelfSigned } from '../src/engine/tls/self-signed.js';
 import { requestControl } from '../src/engine/transport/control-request.js';
@@ -39,11 +47,11 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function render(dir: string, format: string, binary: string, mode = 'tcp', domain?: string, acmeUrl?: string, caFile?: string): Promise<void> {
   if (format !== 'cloud-config' && format !== 'script') throw new Error(`format ${format}`);
-  if (mode !== 'tcp' && mode !== 'https') throw new Error(`mode ${mode}`);
-  if (mode === 'https' && !(domain && acmeUrl && caFile)) throw new Error('https needs DOMAIN ACME_URL CA_FILE');
+  if (mode !== 'tcp' && mode !== 'https' && mode !== 'https-staged') throw new Error(`mode ${mode}`);
+  if (mode !== 'tcp' && !(domain && acmeUrl && caFile)) throw new Error(`${mode} needs DOMAIN ACME_URL CA_FILE`);
   const tls = generateSelfSigned({ commonName: 'inlets-boot-test' });
   const token = randomBytes(32).toString('hex');
-  const https = mode === 'https' ? { domains: [domain!], url: acmeUrl, caPem: readFileSync(caFile!, 'utf8') } : undefined;
+  const https = mode !== 'tcp' ? { domains: [domain!], url: acmeUrl, caPem: readFileSync(caFile!, 'utf8') } : undefined;
   const userData = renderUserData({ mode, https, token, tls, controlPort: 8123, format, binary: binary === 'true' });
   writeFileSync(join(dir, 'user-data'), userData, { mode: 0o600 });
   writeFileSync(join(dir, 'token'), token, { mode: 0o600 });
@@ -55,7 +63,10 @@ function secrets(dir: string): { token: string; pin: string } {
   return { token: readFileSync(join(dir, 'token'), 'utf8'), pin: readFileSync(join(dir, 'pin'), 'utf8') };
 }
 
-async function ready(url: string, dir: string, timeoutS: string): Promise<void> {
+const WAITING = 'waiting for inletsctl to deliver the server';
+
+async function ready(url: string, dir: string, timeoutS: string, staged?: string): Promise<void> {
+  if (staged !== undefined && staged !== 'staged') throw new Error(`ready: ${staged}, not staged`);
   const { token, pin } = secrets(dir);
   const start = Date.now();
   const end = start + Number(timeoutS) * 1000;
@@ -63,6 +74,11 @@ async function ready(url: string, dir: string, timeoutS: string): Promise<void> 
   while (Date.now() < end) {
     try {
       const health = await requestControl({ url, path: '/healthz', trust: { pin }, timeoutMs: 3000 });
+      if (staged) {
+        if (health.status !== 503 || !health.body.includes(WAITING)) throw new Error(`/healthz answered ${health.status}: ${JSON.stringify(health.body.slice(0, 200))}`);
+        console.log(`first stage up after ${((Date.now() - start) / 1000).toFixed(1)} s of polling: 503 ${JSON.stringify(health.body.trim())}`);
+        return;
+      }
       if (health.status !== 200) throw new Error(`/healthz answered ${health.status}`);
       const status = await requestControl({ url, path: '/status', token, trust: { pin }, timeoutMs: 3000 });
       if (status.status !== 200) throw new Error(`/status answered ${status.status}`);
@@ -75,6 +91,15 @@ async function ready(url: string, dir: string, timeoutS: string): Promise<void> 
     }
   }
   throw new Error(`not ready within ${timeoutS} s; last: ${last}`);
+}
+
+async function deliver(url: string, dir: string, timeoutS: string): Promise<void> {
+  const { token, pin } = secrets(dir);
+  const { hostname, port } = new URL(url);
+  const bytes = stagedServer(readEngineBundle(engineBundlePath('http'))).bytes;
+  const start = Date.now();
+  await deliverServer({ ip: hostname, controlPort: Number(port), token, pin, bytes, timeoutMs: Number(timeoutS) * 1000 });
+  console.log(`delivered the http server (${bytes.length} bytes, brotli) in ${Date.now() - start} ms`);
 }
 
 async function created(dir: string, host: string): Promise<void> {
@@ -249,10 +274,10 @@ async function https(url: string, host: string, dir: string, domain: string, roo
 }
 
 const [command, ...args] = process.argv.slice(2);
-const commands: Record<string, (...a: string[]) => Promise<void>> = { render, ready, created, traffic, certificate, https };
+const commands: Record<string, (...a: string[]) => Promise<void>> = { render, ready, deliver, created, traffic, certificate, https };
 const run = commands[command ?? ''];
 if (!run) {
-  console.error('usage: boot-test-helper.ts render|ready|created|traffic|certificate|https ...');
+  console.error('usage: boot-test-helper.ts render|ready|deliver|created|traffic|certificate|https ...');
   process.exit(2);
 }
 run(...args).then(

@@ -18,6 +18,11 @@
 # the host: wait for /status to show the certificate issued (the boot-to-certificate time), run an
 # `inlets http client` to a local HTTP upstream, GET https://DOMAIN/ at the container verified
 # against pebble's issuing root (its management API, /roots/0), and http://DOMAIN/ must be a 308.
+# The https-staged case is the https case with EC2's staged start (user-data with the server's
+# SHA-256 only): up is the first stage's 503 "waiting for inletsctl to deliver the server"; the helper
+# then delivers the server as create does (deliverServer, PUT /server) and the same checks follow;
+# last, `systemctl restart inlets.service` in the container must bring the server back from the bytes
+# it kept in /var/lib/inlets, with no new delivery (/status 200, the certificate still issued).
 # The ssh case (.ci/boot-test-ssh.sh) boots the same rootfs as a server someone already has and
 # installs the exit node with `inletsctl create --provider ssh`, then checks delete leaves no trace.
 # Everything is torn down by PID, machine name, table name and route, on success and failure.
@@ -26,7 +31,8 @@
 # ssh-keygen (openssh-client); the https case also pebble (Debian's package), openssl and curl.
 # Environment: INLETS_BOOT_CACHE (default /var/cache/inlets-boot-test), INLETS_BOOT_TIMEOUT
 # (seconds to wait for readiness per case, default 300), INLETS_BOOT_KEEP=1 keeps the work dir,
-# INLETS_BOOT_CASES (names, space-separated; default: cloud-config-gzip boot-script ssh https).
+# INLETS_BOOT_CASES (names, space-separated; default: cloud-config-gzip boot-script ssh https
+# https-staged).
 # Prints "boot-test: N passed, M failed" and exits non-zero when anything failed.
 set -euo pipefail
 
@@ -261,10 +267,13 @@ run_case() {
   finish "$name" "$ok"
 }
 
-# run_https_case NAME: HTTPS-mode user-data for $HTTPS_DOMAIN, certificate from pebble on the host.
+# run_https_case NAME MODE: HTTPS-mode user-data for $HTTPS_DOMAIN, certificate from pebble on the
+# host. MODE https: the server is in the user-data; https-staged: the staged start (EC2's), so the
+# node is up once its first stage answers 503, then the server is delivered (PUT /server) and must
+# take over; after the HTTPS checks, a restart of the unit must run the kept bytes, no new delivery.
 HTTPS_DOMAIN=app.boot.test
 run_https_case() {
-  local name=$1 ok=1 acme_port mgmt_port dns_port dns_mgmt_port i
+  local name=$1 mode=$2 ok=1 acme_port mgmt_port dns_port dns_mgmt_port i
   acme_port=$(free_port)
   new_case "$name" "$acme_port"
   # Four distinct ports: pebble's ACME (host end of the link), its management API, challtestsrv's
@@ -285,7 +294,7 @@ run_https_case() {
   "ocspResponderURL": "", "externalAccountBindingRequired": false}}
 JSON
   local directory=https://$host_ip:$acme_port/dir
-  helper render "$work" cloud-config true https "$HTTPS_DOMAIN" "$directory" "$pb/cert.pem"
+  helper render "$work" cloud-config true "$mode" "$HTTPS_DOMAIN" "$directory" "$pb/cert.pem"
   mv "$work/user-data" "$work/seed/user-data"
 
   # pebble's DNS, on loopback: the domain is the container, nothing else resolves.
@@ -313,10 +322,20 @@ JSON
     { cat "$pb/pebble.log"; die "[$name] pebble does not answer at $directory"; }
   log "[$name] pebble at $directory (DNS 127.0.0.1:$dns_port: $HTTPS_DOMAIN is $ct_ip; HTTP-01 to port 80)"
 
-  local url=https://$ct_ip:8123
-  if helper ready "$url" "$work" "$READY_TIMEOUT" && helper certificate "$url" "$work" "$HTTPS_DOMAIN" 120; then
+  local url=https://$ct_ip:8123 up=1
+  if [ "$mode" = https-staged ]; then
+    # Up is the first stage's 503; the server then comes by PUT, as create delivers it.
+    if helper ready "$url" "$work" "$READY_TIMEOUT" staged; then
+      local elapsed=$(($(now_ms) - started))
+      log "[$name] first stage up after $((elapsed / 1000)).$((elapsed % 1000 / 100)) s (container start to the 503 before delivery)"
+      helper deliver "$url" "$work" 60 || up=0
+    else
+      up=0
+    fi
+  fi
+  if [ "$up" = 1 ] && helper ready "$url" "$work" "$READY_TIMEOUT" && helper certificate "$url" "$work" "$HTTPS_DOMAIN" 120; then
     local elapsed=$(($(now_ms) - started))
-    log "https certificate after $((elapsed / 1000)).$((elapsed % 1000 / 100)) s (container start to /status showing $HTTPS_DOMAIN issued)"
+    log "$name certificate after $((elapsed / 1000)).$((elapsed % 1000 / 100)) s (container start to /status showing $HTTPS_DOMAIN issued)"
     if curl -sf --max-time 5 --cacert "$pb/cert.pem" -o "$pb/root.pem" "https://127.0.0.1:$mgmt_port/roots/0"; then
       helper https "$url" "$ct_ip" "$work" "$HTTPS_DOMAIN" "$pb/root.pem" || ok=0
     else
@@ -334,6 +353,7 @@ JSON
       log "[$name] the container's connection to $host_ip:$mgmt_port was not dropped (exit $rc, 124 expected; to $acme_port: exit $rc_open, 0 expected)"
       ok=0
     fi
+    [ "$mode" != https-staged ] || restart_staged "$name" "$url" || ok=0
   else
     ok=0
   fi
@@ -344,11 +364,35 @@ JSON
   finish "$name" "$ok"
 }
 
+# restart_staged NAME URL: after delivery, `systemctl restart inlets.service` in the container must
+# bring the server back from the bytes kept in /var/lib/inlets (no delivery: /healthz and /status
+# answer 200, not the first stage's 503), with the certificate it had.
+restart_staged() {
+  local name=$1 url=$2 before after kept
+  kept=/var/lib/inlets/inlets-server.mjs.br
+  inside test -s "$kept" || { log "[$name] no $kept in the container after delivery"; return 1; }
+  before=$(inside systemctl show -P MainPID inlets.service)
+  inside systemctl restart inlets.service || { log "[$name] systemctl restart inlets.service failed"; return 1; }
+  after=$(inside systemctl show -P MainPID inlets.service)
+  if [ -z "$after" ] || [ "$after" = 0 ] || [ "$after" = "$before" ]; then
+    log "[$name] inlets.service has main PID '$after' after the restart (was $before): not restarted"
+    return 1
+  fi
+  local t0
+  t0=$(now_ms)
+  helper ready "$url" "$work" 60 && helper certificate "$url" "$work" "$HTTPS_DOMAIN" 30 || {
+    log "[$name] after systemctl restart inlets.service, no server without a new delivery"
+    return 1
+  }
+  local elapsed=$(($(now_ms) - t0))
+  log "[$name] restart check passed: inlets.service restarted (main PID $before -> $after), server back from $kept without a delivery in $((elapsed / 1000)).$((elapsed % 1000 / 100)) s, /status 200, certificate issued"
+}
+
 # shellcheck source=boot-test-ssh.sh
 . "$ROOT/.ci/boot-test-ssh.sh"
 
-CASES=" ${INLETS_BOOT_CASES:-cloud-config-gzip boot-script ssh https} "
-if [[ $CASES == *" https "* ]]; then
+CASES=" ${INLETS_BOOT_CASES:-cloud-config-gzip boot-script ssh https https-staged} "
+if [[ $CASES == *" https "* || $CASES == *" https-staged "* ]]; then
   for tool in /usr/bin/pebble /usr/bin/pebble-challtestsrv openssl curl ss; do
     command -v "$tool" >/dev/null || die "the https case needs $tool (apt-get install pebble openssl curl iproute2)"
   done
@@ -356,7 +400,8 @@ fi
 [[ $CASES == *" cloud-config-gzip "* ]] && run_case cloud-config-gzip cloud-config true
 [[ $CASES == *" boot-script "* ]] && run_case boot-script script false
 [[ $CASES == *" ssh "* ]] && run_ssh_case ssh
-[[ $CASES == *" https "* ]] && run_https_case https
+[[ $CASES == *" https "* ]] && run_https_case https https
+[[ $CASES == *" https-staged "* ]] && run_https_case https-staged https-staged
 
 echo "boot-test: $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
