@@ -29,9 +29,15 @@ function hex(s: string): Buffer {
 function decoder(): { decoder: FrameDecoder; frames: Decoded[]; views: Buffer[] } {
   const frames: Decoded[] = [];
   const views: Buffer[] = [];
+  let open: Decoded | undefined; // a DATA frame whose last piece has not come yet
   const d = new FrameDecoder((type, flags, id, payload) => {
     views.push(payload);
-    frames.push({ type, flags, id, payload: payload.toString('hex') });
+    // DATA split between chunks comes in pieces, FIN on the last: join them into one frame.
+    if (open && type === FrameType.DATA && id === open.id) {
+      open.payload += payload.toString('hex');
+      open.flags = flags;
+    } else frames.push((open = { type, flags, id, payload: payload.toString('hex') }));
+    if (type !== FrameType.DATA || flags & FrameFlag.FIN) open = undefined;
   });
   return { decoder: d, frames, views };
 }

@@ -4,7 +4,7 @@
  * any loss except a refusal (PROTOCOL.md §6, §9).
  */
 import { EventEmitter } from 'node:events';
-import { connect, isIP, type Socket } from 'node:net';
+import { connect, isIP, type NetConnectOpts, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { TunnelError, UsageError, isFatalTunnelCode } from '../../errors.js';
@@ -179,7 +179,7 @@ export class TunnelClient extends EventEmitter {
     const tls = (up as HttpUpstream).tls;
     const socket: Socket = tls
       ? connectTls({ host: up.host, port: up.port, servername: isIP(up.host) ? undefined : up.host, ca: this.#opts.upstreamCa, rejectUnauthorized: !this.#opts.upstreamInsecure })
-      : connect({ host: up.host, port: up.port, noDelay: true });
+      : connect({ host: up.host, port: up.port, noDelay: true, writableHighWaterMark: UPSTREAM_WRITE_HIGH_WATER } as NetConnectOpts);
     const timer = setTimeout(() => socket.destroy(new Error('connect timed out')), this.#opts.upstreamTimeoutMs ?? 10_000);
     // the public peer may leave while the upstream is still connecting
     const gone = () => (clearTimeout(timer), socket.destroy());
@@ -197,6 +197,30 @@ export class TunnelClient extends EventEmitter {
       socket.off('error', fail);
       this.#log.debug(`${what}: ${meta.remote ?? 'a peer'} → ${up.host}:${up.port}`);
       splice(stream, socket).catch(() => {});
+      coalesceWrites(stream, socket);
     });
   }
+}
+
+/** Bytes the upstream socket takes before it pushes back (256 KiB: one writev per loop turn in bulk). */
+const UPSTREAM_WRITE_HIGH_WATER = 256 * 1024;
+
+/**
+ * Received DATA comes as views of the transport's chunks (TLS hands on 16 KiB at a time), so a
+ * 64 KiB frame is 4 or 5 pieces. Writing each one is a syscall of its own: instead the socket is
+ * corked at the first piece of a loop turn and uncorked in the check phase of the same turn, so
+ * everything that turn received goes out in one writev, without copying it together.
+ */
+function coalesceWrites(stream: MuxStream, socket: Socket): void {
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
+  stream.prependListener('data', () => {
+    if (corked) return;
+    corked = true;
+    socket.cork();
+    setImmediate(uncork);
+  });
 }

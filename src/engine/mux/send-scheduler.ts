@@ -159,7 +159,10 @@ export class SendScheduler {
     try {
       for (;;) {
         if (!this.#transport.writable) break; // the session closes on the transport's 'close'
-        if (this.transportBuffered() >= this.#highWaterMark) {
+        // Batches go out as separate chunks (a DATA header, then views of its payload), which the
+        // transport sends as one message per _writev: what waits in it plus one batch must stay
+        // within a message (1 MiB), so that a message is never cut between a header and its payload.
+        if (this.transportBuffered() >= this.#highWaterMark || this.#transport.writableLength > 3 * MAX_BATCH) {
           this.#block();
           break;
         }
@@ -211,6 +214,10 @@ export class SendScheduler {
   #write(batch: Buffer[], size: number): void {
     if (!this.#transport.writable) return;
     this.bytesOut += size;
-    this.#transport.write(batch.length === 1 ? batch[0] : Buffer.concat(batch, size));
+    // Corked: the transport gets the batch in one _writev, without copying it together.
+    const transport = this.#transport;
+    transport.cork();
+    for (const chunk of batch) transport.write(chunk);
+    transport.uncork();
   }
 }

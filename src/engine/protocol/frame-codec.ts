@@ -114,15 +114,18 @@ function protocolError(message: string): TunnelError {
 }
 
 /**
- * Turns a byte stream into frames. Chunks may split frames anywhere or hold many frames; a frame
- * that arrives whole inside one chunk is passed on as a view (no copy). Malformed input throws a
- * TunnelError with code `PROTOCOL_ERROR`, after which the decoder accepts nothing more.
+ * Turns a byte stream into frames. Chunks may split frames anywhere or hold many frames. DATA is
+ * passed on as it arrives, as views into the chunks (no copy): a DATA frame split between chunks
+ * comes as several calls, FIN only on the last. Other frames come whole, as a view when they arrive
+ * inside one chunk. Malformed input throws a TunnelError with code `PROTOCOL_ERROR`, after which
+ * the decoder accepts nothing more.
  */
 export class FrameDecoder {
   readonly #header = Buffer.allocUnsafe(HEADER_SIZE);
   #headerFill = 0;
-  #body: Buffer | null = null;
-  #bodyFill = 0;
+  /** Payload bytes of the current frame still to come; -1 while reading a header. */
+  #left = -1;
+  #parts: Buffer[] = [];
   #type = 0;
   #flags = 0;
   #streamId = 0;
@@ -136,52 +139,36 @@ export class FrameDecoder {
 
   /** True when no partial frame is held. */
   get idle(): boolean {
-    return this.#headerFill === 0 && this.#body === null;
+    return this.#headerFill === 0 && this.#left < 0;
   }
 
-  /** Feeds bytes in; calls the handler for each frame completed. Throws on a protocol violation. */
+  /** Feeds bytes in; calls the handler for each frame (or DATA piece) completed. Throws on a protocol violation. */
   push(chunk: Buffer): void {
     if (this.#failed) throw this.#failed;
     const end = chunk.length;
     let at = 0;
     try {
       while (at < end) {
-        if (this.#body !== null) {
-          const take = Math.min(this.#body.length - this.#bodyFill, end - at);
-          chunk.copy(this.#body, this.#bodyFill, at, at + take);
-          this.#bodyFill += take;
-          at += take;
-          if (this.#bodyFill === this.#body.length) {
-            const body = this.#body;
-            this.#body = null;
-            this.#onFrame(this.#type, this.#flags, this.#streamId, body);
-          }
-        } else if (this.#headerFill > 0 || end - at < HEADER_SIZE) {
-          const take = Math.min(HEADER_SIZE - this.#headerFill, end - at);
-          chunk.copy(this.#header, this.#headerFill, at, at + take);
-          this.#headerFill += take;
-          at += take;
-          if (this.#headerFill === HEADER_SIZE) {
-            this.#headerFill = 0;
-            const length = this.#readHeader(this.#header, 0);
-            if (length === 0) this.#onFrame(this.#type, this.#flags, this.#streamId, Buffer.alloc(0));
-            else {
-              this.#body = Buffer.allocUnsafe(length);
-              this.#bodyFill = 0;
-            }
-          }
-        } else {
-          // Fast path: the header is whole in this chunk, and maybe the payload too.
-          const length = this.#readHeader(chunk, at);
-          at += HEADER_SIZE;
-          if (end - at >= length) {
-            const payload = chunk.subarray(at, at + length);
-            at += length;
-            this.#onFrame(this.#type, this.#flags, this.#streamId, payload);
+        if (this.#left < 0) {
+          if (this.#headerFill === 0 && end - at >= HEADER_SIZE) {
+            this.#left = this.#readHeader(chunk, at);
+            at += HEADER_SIZE;
           } else {
-            this.#body = Buffer.allocUnsafe(length);
-            this.#bodyFill = 0;
+            while (this.#headerFill < HEADER_SIZE && at < end) this.#header[this.#headerFill++] = chunk[at++];
+            if (this.#headerFill < HEADER_SIZE) break;
+            this.#headerFill = 0;
+            this.#left = this.#readHeader(this.#header, 0);
           }
+          if (this.#left > 0) continue;
+        }
+        const take = Math.min(this.#left, end - at);
+        const piece = chunk.subarray(at, (at += take));
+        const parts = this.#parts;
+        if ((this.#left -= take) === 0) this.#left = -1;
+        if (this.#type === FrameType.DATA) this.#onFrame(0, this.#left < 0 ? this.#flags : 0, this.#streamId, piece);
+        else if (parts.push(piece) && this.#left < 0) {
+          this.#parts = [];
+          this.#onFrame(this.#type, this.#flags, this.#streamId, parts.length === 1 ? piece : Buffer.concat(parts));
         }
       }
     } catch (err) {
