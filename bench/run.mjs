@@ -238,6 +238,7 @@ function rssOf(path) {
 /** Bulk iperf3 through the path while a separate load client measures 1-byte round trips. */
 async function headOfLine(ports) {
   const bulk = runIperf(ports.iperf, S.holSeconds, 1);
+  bulk.catch(() => {}); // settled below; a failure during the sleep must not be unhandled
   // Let the bulk stream fill the tunnel before the interactive stream starts measuring.
   await sleep(1000);
   const interactive = runLoad('interactive', { port: ports.echo, durationMs: S.holInteractiveMs, gapMs: HOL_GAP_MS }, S.holInteractiveMs + 30000);

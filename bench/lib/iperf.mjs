@@ -14,6 +14,19 @@ export async function startIperfServer(port) {
  * @returns {Promise<{gbps: number, streams: number, seconds: number, bytes: number|null, retransmits: number|null}>}
  */
 export async function runIperf(port, seconds, streams) {
+  // Through the WAN relay the previous test's tail can still be in flight (up to 64 MiB delayed
+  // per direction): iperf3's server then says it is busy. Wait for it, up to 30 s.
+  for (let waited = 0; ; waited += 500) {
+    try {
+      return await runIperfOnce(port, seconds, streams);
+    } catch (err) {
+      if (!/server is busy/.test(err.message) || waited >= 30000) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function runIperfOnce(port, seconds, streams) {
   const args = ['-c', '127.0.0.1', '-p', String(port), '-t', String(seconds), '-J', '--connect-timeout', '5000'];
   if (streams > 1) args.push('-P', String(streams));
   const res = await runToEnd(`iperf3 client -P ${streams}`, 'iperf3', args, (seconds + 20) * 1000);
