@@ -106,6 +106,9 @@ describe('help and usage errors', () => {
     expect(out).toMatchObject({ mode: 'https', domains: ['blog.example.com', 'api.example.com'], httpPort: 80, httpsPort: 443 });
     expect(out.userData).toContain('http server --token-env INLETS_TOKEN');
     expect(out.userData).toContain('--letsencrypt-domain blog.example.com --letsencrypt-domain api.example.com --letsencrypt-issuer staging');
+    expect(out.staged).toBeUndefined();
+    const text = await runCli(['create', '--provider', 'fake', '--letsencrypt-domain', 'blog.example.com', '--http-port', '8080', '--dry-run'], sb.env);
+    expect(text.stdout).toContain('ports:     control 8123, HTTP 8080, HTTPS 443');
     expect(await fakeEvents(sb.cloudDir)).toEqual([]);
   });
 

@@ -241,6 +241,7 @@ function printDryRun(plan: TunnelPlan, json: boolean): void {
       userDataBytes: request.userData.length,
       userDataLimitBytes: plan.userDataLimitBytes,
       userDataGzipped: gzipped,
+      ...(r.staged && { staged: true, stagedServerBytes: plan.stagedServer!.length }),
       userData: text,
     });
     return;
@@ -253,7 +254,8 @@ function printDryRun(plan: TunnelPlan, json: boolean): void {
       `  plan:      ${r.plan}`,
       `  image:     ${r.image}`,
       `  mode:      ${r.mode === 'https' ? `HTTPS for ${r.domains!.join(', ')} (HTTP ${r.httpPort}, HTTPS ${r.httpsPort})` : 'TCP'}`,
-      `  ports:     control ${r.controlPort}${r.ports.length ? `, data ${r.ports.join(', ')}` : ''}${request.firewall ? ' (firewall)' : ''}`,
+      `  ports:     control ${r.controlPort}${r.mode === 'https' ? `, HTTP ${r.httpPort}, HTTPS ${r.httpsPort}` : ''}${r.ports.length ? `, data ${r.ports.join(', ')}` : ''}${request.firewall ? ' (firewall)' : ''}`,
+      ...(r.staged ? [`  staged:    the server (${plan.stagedServer!.length} bytes) does not fit the user-data: create would deliver it to the node's control port (PROTOCOL.md §15)`] : []),
       `  user-data: ${request.userData.length} bytes of at most ${plan.userDataLimitBytes}${gzipped ? ' (gzipped; shown decompressed)' : ''}`,
       '',
       '--- user-data (holds a throw-away token and TLS key) ---',
