@@ -3,7 +3,6 @@
  * throughput. The handler loads the engine only when run, so `--help` stays fast.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { readFile } from 'node:fs/promises';
 import { CodedError, UsageError } from '../../errors.js';
 
 export interface TestArgs {
@@ -42,7 +41,8 @@ export const testCommand: CommandModule<object, TestArgs> = {
     if (record.mode === 'https') {
       if (argv.port !== undefined) throw new UsageError(`--port is for TCP-mode tunnels: ${record.name} is HTTPS mode, tested on its HTTP port ${record.httpPort ?? 80}`, 'CONFLICTING_FLAGS');
       const { runHttpTunnelTest, formatHttpTestReport } = await import('../../core/http-tunnel-test.js');
-      const caPem = argv.cacert === undefined ? undefined : await readCa(argv.cacert);
+      const { certificateFile } = await import('../run/flag-values.js');
+      const caPem = argv.cacert === undefined ? undefined : certificateFile(argv.cacert, 'cacert');
       const report = await runHttpTunnelTest(record, { ...common, caPem });
       process.stdout.write(argv.json ? `${JSON.stringify(report)}\n` : formatHttpTestReport(report));
       return;
@@ -63,12 +63,4 @@ export function pickTunnel<T extends { name: string; createdAt: string }>(record
   }
   if (!records.length) throw new CodedError('NO_TUNNELS', `no tunnels in ${statePath}; create one first: inletsctl create --provider local --tcp`);
   return [...records].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1)!;
-}
-
-async function readCa(file: string): Promise<string> {
-  const pem = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new UsageError(`--cacert: cannot read ${file}: ${err.code ?? err.message}`, 'BAD_FILE');
-  });
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--cacert: ${file} holds no PEM certificate`, 'BAD_FILE');
-  return pem;
 }

@@ -5,6 +5,7 @@
 import { CodedError, UsageError } from '../../errors.js';
 import { clientCommand, deleteCommandFor, dnsRecords, tunnelUrl } from '../../core/connection-info.js';
 import { modeFromArgs } from './tunnel-mode-args.js';
+import { portFlag } from './flag-values.js';
 import { createTunnel, planTunnel, type CreatedTunnel, type TunnelPlan } from '../../core/create-tunnel.js';
 import { userDataText } from '../../core/user-data/render.js';
 import { parseDuration } from '../../core/duration.js';
@@ -44,7 +45,7 @@ export async function runCreate(args: Record<string, unknown>): Promise<void> {
   }
 
   const name = validateName(str(args.name) ?? generateName());
-  const controlPort = port(args['control-port'], 'control-port');
+  const controlPort = portFlag(args['control-port'], 'control-port');
   const ports = parsePorts(args.ports, controlPort);
   const mode = modeFromArgs(args, controlPort, ports);
   const pollMs = parseDuration(args.poll as string, 'poll');
@@ -278,19 +279,10 @@ function checkPlacement(description: ProviderDescription, args: Record<string, u
   }
 }
 
-function port(value: unknown, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) {
-    const range = /^\d+-\d+$/.test(String(value)) ? ' (ranges are not taken: list the ports, like 80,443)' : '';
-    throw new UsageError(`--${flag} "${String(value)}" is not a port number from 1 to 65535${range}`, 'BAD_PORT');
-  }
-  return n;
-}
-
 /** `--ports 80,443 --ports 22` → [22, 80, 443]: sorted, unique, never the control port. */
 function parsePorts(value: unknown, controlPort: number): number[] {
   const items = (Array.isArray(value) ? value : value === undefined ? [] : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter(Boolean);
-  const ports = [...new Set(items.map((s) => port(s, 'ports')))].sort((a, b) => a - b);
+  const ports = [...new Set(items.map((s) => portFlag(s, 'ports')))].sort((a, b) => a - b);
   if (ports.includes(controlPort)) throw new UsageError(`--ports must not include the control port ${controlPort}`, 'BAD_PORT');
   return ports;
 }

@@ -2,10 +2,10 @@
  * `create`'s tunnel mode from its flags: TCP (the default, as in the Go inletsctl) or HTTPS when
  * `--letsencrypt-domain` is given. Every mistake is a usage error before anything is made.
  */
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { HTTPS_SHAPES, type HttpsInput } from '../../core/user-data/exit-node-plan.js';
 import { MAX_HOSTS } from '../../engine/server/host-registry.js';
+import { certificateFile, portFlag } from './flag-values.js';
 
 export type ModeChoice = { mode: 'tcp' } | { mode: 'https'; https: HttpsInput & { httpPort: number; httpsPort: number } };
 
@@ -18,14 +18,6 @@ const one = (args: Record<string, unknown>, flag: string): string | undefined =>
   if (Array.isArray(v)) throw new UsageError(`--${flag} is given ${v.length} times; give it once`, 'CONFLICTING_FLAGS');
   return v === undefined ? undefined : String(v);
 };
-
-function publicPort(args: Record<string, unknown>, flag: string, byDefault: number): number {
-  const text = one(args, flag);
-  if (text === undefined) return byDefault;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--${flag} "${text}" is not a port number from 1 to 65535`, 'BAD_PORT');
-  return n;
-}
 
 /** @param controlPort the control port (no public port may take it) */
 export function modeFromArgs(args: Record<string, unknown>, controlPort: number, dataPorts: number[]): ModeChoice {
@@ -57,18 +49,10 @@ export function modeFromArgs(args: Record<string, unknown>, controlPort: number,
     if (!HTTPS_SHAPES.url.test(url)) throw new UsageError(`--letsencrypt-url "${url}" is not an http(s) URL of an ACME directory`, 'BAD_URL');
   }
   const caFile = one(args, 'letsencrypt-ca');
-  let caPem: string | undefined;
-  if (caFile !== undefined) {
-    if (url === undefined) throw new UsageError('--letsencrypt-ca is for an ACME server of your own: it needs --letsencrypt-url (Let\'s Encrypt\'s own certificate is publicly trusted)', 'CONFLICTING_FLAGS');
-    try {
-      caPem = readFileSync(caFile, 'utf8');
-    } catch (err) {
-      throw new UsageError(`--letsencrypt-ca: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'BAD_FILE');
-    }
-    if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(caPem)) throw new UsageError(`--letsencrypt-ca: ${caFile} holds no PEM certificate`, 'BAD_FILE');
-  }
-  const httpPort = publicPort(args, 'http-port', 80);
-  const httpsPort = publicPort(args, 'https-port', 443);
+  if (caFile !== undefined && url === undefined) throw new UsageError('--letsencrypt-ca is for an ACME server of your own: it needs --letsencrypt-url (Let\'s Encrypt\'s own certificate is publicly trusted)', 'CONFLICTING_FLAGS');
+  const caPem = caFile === undefined ? undefined : certificateFile(caFile, 'letsencrypt-ca');
+  const httpPort = portFlag(one(args, 'http-port') ?? 80, 'http-port');
+  const httpsPort = portFlag(one(args, 'https-port') ?? 443, 'https-port');
   const taken = new Map<number, string>([[controlPort, 'the control port']]);
   for (const p of dataPorts) taken.set(p, '--ports');
   for (const [flag, p] of [['http-port', httpPort], ['https-port', httpsPort]] as const) {
