@@ -18,7 +18,7 @@ import { requestControl } from '../engine/transport/control-request.js';
 import type { CertificateInfo } from '../engine/server/status-info.js';
 import { within } from '../util/within.js';
 import { hostPort } from './connection-info.js';
-import { testSettings, type TrafficFigures } from './tunnel-test.js';
+import { firstWelcome, roundTripFigures, testSettings, type TrafficFigures } from './tunnel-test.js';
 
 export interface HttpTestTarget {
   name: string;
@@ -85,20 +85,9 @@ async function startUpstream(nonce: string): Promise<{ port: number; close(): Pr
 }
 
 /** Resolves when the server's welcome names `host`; fails on a refusal or any session error. */
-function awaitHost(client: TunnelClient, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = () => (client.off('welcome', onWelcome), client.off('fatal', onError), client.off('disconnected', onError));
-    const onWelcome = (_accepted: number[], _refused: unknown, hosts: string[] = []) => {
-      done();
-      if (hosts.includes(host)) resolve();
-      else reject(failed('TEST_HOST_REFUSED', `the exit node did not accept the test host ${host} (is it an HTTPS-mode node?)`));
-    };
-    const onError = (err?: Error) => (done(), reject(err ?? new Error('the session closed')));
-    client.on('welcome', onWelcome);
-    client.on('fatal', onError);
-    client.on('disconnected', onError);
-    client.start();
-  });
+async function awaitHost(client: TunnelClient, host: string): Promise<void> {
+  const { hosts } = await firstWelcome(client);
+  if (!hosts.includes(host)) throw failed('TEST_HOST_REFUSED', `the exit node did not accept the test host ${host} (is it an HTTPS-mode node?)`);
 }
 
 /** One request; the body read whole (small answers) or hashed (the echo). */
@@ -120,8 +109,6 @@ function send(opts: RequestOptions, body?: Buffer, secure = false): Promise<{ re
     req.end(body);
   });
 }
-
-const median = (xs: number[]) => (xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2);
 
 /**
  * Tests an HTTPS-mode tunnel; resolves with the figures or throws CodedError (`TEST_NOT_READY`,
@@ -171,8 +158,7 @@ export async function runHttpTunnelTest(target: HttpTestTarget, opts: HttpTestOp
     const firstByteMs = (await get()) + connectMs;
     const samples: number[] = [];
     for (let i = 0; i < pings; i++) samples.push(await get());
-    samples.sort((a, b) => a - b);
-    const roundTrip = { samples: samples.length, p50Ms: median(samples), minMs: samples[0]!, maxMs: samples[samples.length - 1]! };
+    const roundTrip = roundTripFigures(samples);
 
     // 2. One POST echoed back, checksummed.
     log(`echoing ${(bytes / 1048576).toFixed(1)} MiB through ${address}`);

@@ -101,15 +101,18 @@ export function testSettings(target: { name: string; ip?: string }, opts: Pick<T
 
 type Welcome = { ok: true } | { ok: false; refusal: Refusal };
 
-/** Starts a client and waits for the server's verdict on `port`; fails on any session error. */
-function awaitWelcome(client: TunnelClient, port: number): Promise<Welcome> {
+/** What the server's first welcome said: accepted ports, refused ones, and (HTTP mode) hosts. */
+export interface WelcomeAnswer {
+  accepted: number[];
+  refused: Refusal[];
+  hosts: string[];
+}
+
+/** Starts a client and resolves with the server's first welcome; fails on any session error. */
+export function firstWelcome(client: TunnelClient): Promise<WelcomeAnswer> {
   return new Promise((resolve, reject) => {
     const done = () => (client.off('welcome', onWelcome), client.off('fatal', onError), client.off('disconnected', onError));
-    const onWelcome = (accepted: number[], refused: Refusal[]) => {
-      done();
-      if (accepted.includes(port)) resolve({ ok: true });
-      else resolve({ ok: false, refusal: refused.find((r) => r.port === port) ?? { port, code: 'REFUSED', message: 'not accepted' } });
-    };
+    const onWelcome = (accepted: number[], refused: Refusal[], hosts: string[] = []) => (done(), resolve({ accepted, refused, hosts }));
     // No reconnect loop here: the node answered at create time, so any error is the finding.
     const onError = (err?: Error) => (done(), reject(err ?? new Error('the session closed')));
     client.on('welcome', onWelcome);
@@ -117,6 +120,20 @@ function awaitWelcome(client: TunnelClient, port: number): Promise<Welcome> {
     client.on('disconnected', onError);
     client.start();
   });
+}
+
+/** The server's verdict on `port`. */
+async function awaitWelcome(client: TunnelClient, port: number): Promise<Welcome> {
+  const { accepted, refused } = await firstWelcome(client);
+  if (accepted.includes(port)) return { ok: true };
+  return { ok: false, refusal: refused.find((r) => r.port === port) ?? { port, code: 'REFUSED', message: 'not accepted' } };
+}
+
+/** Round-trip samples (ms) → the report's figures. */
+export function roundTripFigures(samples: number[]): TrafficFigures['roundTrip'] {
+  const xs = [...samples].sort((a, b) => a - b);
+  const p50Ms = xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2;
+  return { samples: xs.length, p50Ms, minMs: xs[0]!, maxMs: xs[xs.length - 1]! };
 }
 
 /** Reads exact byte counts from a socket, failing if it ends or errors first. */
@@ -172,9 +189,7 @@ async function measureRoundTrips(socket: Socket, count: number, startedAt: numbe
   const firstByteMs = performance.now() - startedAt;
   const samples: number[] = [];
   for (let i = 0; i < count; i++) samples.push(await exchange());
-  samples.sort((a, b) => a - b);
-  const p50Ms = samples.length % 2 ? samples[(samples.length - 1) / 2]! : (samples[samples.length / 2 - 1]! + samples[samples.length / 2]!) / 2;
-  return { firstByteMs, roundTrip: { samples: samples.length, p50Ms, minMs: samples[0]!, maxMs: samples[samples.length - 1]! } };
+  return { firstByteMs, roundTrip: roundTripFigures(samples) };
 }
 
 /** Sends `bytes` random bytes and checks the echo's length and SHA-256; returns the timing. */
