@@ -10,9 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CodedError, ProviderError, UsageError, type ProviderErrorCode } from '../errors.js';
-import { checkUserDataSize, renderUserData } from './user-data/render.js';
-import { stagedServer, type HttpsInput, type TunnelMode } from './user-data/exit-node-plan.js';
-import { engineBundlePath, readEngineBundle } from './engine-bundle.js';
+import { checkUserDataSize, renderWithin } from './user-data/render.js';
+import type { HttpsInput } from './user-data/exit-node-plan.js';
 import { deliverServer } from './deliver-server.js';
 import { tunnelTls } from './tunnel-tls.js';
 import { deleteCommandFor } from './connection-info.js';
@@ -67,14 +66,10 @@ export function planTunnel(input: PlanInput): TunnelPlan {
   // false: ssh) is never powered off; its expiry is still recorded and marked, for prune.
   const powerOffAt = input.description.placement === false ? undefined : input.expiresAt;
   const https = input.https;
-  const render = (mode: TunnelMode) => renderUserData({ mode, https, token, tls: { certPem: tls.certPem, keyPem: tls.keyPem }, controlPort: input.controlPort, format, binary, expiresAt: powerOffAt });
-  let userData = render(https ? 'https' : 'tcp');
-  let stagedServerBytes: Buffer | undefined;
-  if (https && userData.length > limitBytes) {
-    // HTTPS mode's server does not fit (EC2): the user-data carries its hash, create delivers it.
-    userData = render('https-staged');
-    stagedServerBytes = stagedServer(readEngineBundle(engineBundlePath('http'))).bytes;
-  }
+  const { userData, stagedServer: stagedServerBytes } = renderWithin(
+    { mode: https ? 'https' : 'tcp', https, token, tls: { certPem: tls.certPem, keyPem: tls.keyPem }, controlPort: input.controlPort, format, binary, expiresAt: powerOffAt },
+    limitBytes,
+  );
   checkUserDataSize(userData, limitBytes, input.description.name);
   const now = new Date().toISOString();
   const record: TunnelRecord = {

@@ -7,7 +7,7 @@
 import { CodedError } from '../errors.js';
 import { requestControl } from '../engine/transport/control-request.js';
 import { hostPort } from './connection-info.js';
-import { poll, type PollOptions } from './poller.js';
+import { notYet, poll, type PollOptions } from './poller.js';
 
 export interface DeliveryOptions {
   ip: string;
@@ -40,9 +40,7 @@ export async function deliverServer(o: DeliveryOptions): Promise<void> {
       try {
         ({ status, body } = await requestControl({ url, path: '/server', method: 'PUT', body: o.bytes, token: o.token, trust: { pin: o.pin }, timeoutMs: o.attemptTimeoutMs ?? 60_000, signal: o.signal }));
       } catch (err) {
-        if (o.signal?.aborted) throw o.signal.reason ?? err;
-        const code = err instanceof CodedError ? `${err.code}: ` : '';
-        return { done: false, detail: `${code}${err instanceof Error ? err.message : String(err)}` };
+        return notYet(err, o.signal);
       }
       // 404: the server itself answers already (delivered by an earlier attempt whose answer was lost).
       if (status === 200 || status === 404) return { done: true, value: undefined };

@@ -11,6 +11,16 @@ import { CodedError, ProviderError, type ProviderErrorCode } from '../errors.js'
 /** What one attempt found: done with a value, or not yet (with a word on why, for messages). */
 export type PollStep<T> = { done: true; value: T } | { done: false; detail?: string };
 
+/**
+ * An attempt that threw (refused, reset, timed out, pin mismatch: a node may still be booting):
+ * not done yet, keeping the reason; an abort is rethrown.
+ */
+export function notYet(err: unknown, signal?: AbortSignal): { done: false; detail: string } {
+  if (signal?.aborted) throw signal.reason ?? err;
+  const code = err instanceof CodedError ? `${err.code}: ` : '';
+  return { done: false, detail: `${code}${err instanceof Error ? err.message : String(err)}` };
+}
+
 export interface PollOptions {
   /** What is being waited for, for messages: "the VM to become active". */
   what: string;

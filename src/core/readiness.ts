@@ -3,10 +3,9 @@
  * over TLS with the pinned key, accepts our token, and returns the status JSON (PROTOCOL.md §12).
  * "The VM is running" is not enough: cloud-init may still be installing Node.
  */
-import { CodedError } from '../errors.js';
 import { requestControl } from '../engine/transport/control-request.js';
 import { hostPort } from './connection-info.js';
-import { poll, type PollOptions } from './poller.js';
+import { notYet, poll, type PollOptions } from './poller.js';
 import type { CertificateInfo } from '../engine/server/status-info.js';
 
 /** What `GET /status` told us (the fields inletsctl uses; the server sends more). */
@@ -61,10 +60,7 @@ export async function waitUntilReady(options: ReadinessOptions): Promise<ServerS
         const status = parseStatus(res.body);
         return status ? { done: true, value: status } : { done: false, detail: 'GET /status did not return the status JSON' };
       } catch (err) {
-        if (options.signal?.aborted) throw options.signal.reason ?? err;
-        // Refused, reset, timed out, pin mismatch: the node may still be booting. Keep the reason.
-        const code = err instanceof CodedError ? `${err.code}: ` : '';
-        return { done: false, detail: `${code}${err instanceof Error ? err.message : String(err)}` };
+        return notYet(err, options.signal);
       }
     },
     {

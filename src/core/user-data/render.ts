@@ -8,7 +8,7 @@ import { engineBundlePath, readEngineBundle } from '../engine-bundle.js';
 import { readBootScript, SCRIPT_HEADER, writeBootScript } from './boot-script.js';
 import { CLOUD_CONFIG_HEADER, readCloudConfig, writeCloudConfig } from './cloud-config.js';
 import { gzipStable } from './gzip-stable.js';
-import { buildExitNodePlan, bundleModeOf, type ExitNodePlan, type HttpsInput, type TunnelMode } from './exit-node-plan.js';
+import { buildExitNodePlan, bundleModeOf, stagedServer, type ExitNodePlan, type HttpsInput, type TunnelMode } from './exit-node-plan.js';
 
 export type UserDataFormat = 'cloud-config' | 'script';
 
@@ -51,6 +51,18 @@ export function renderUserData(input: RenderInput): Buffer {
   const text = input.format === 'cloud-config' ? writeCloudConfig(plan, comment(input.mode)) : writeBootScript(plan, comment(input.mode));
   const raw = Buffer.from(text, 'utf8');
   return input.binary ? gzipStable(raw) : raw;
+}
+
+/**
+ * The user-data for `input.mode` as create sends it under `limitBytes`: HTTPS mode whose whole
+ * user-data is over the limit goes staged (PROTOCOL.md §15), and `stagedServer` holds the bytes
+ * create then delivers. `wholeBytes` is the size of the whole form. The bundle is read once.
+ */
+export function renderWithin(input: RenderInput & { mode: 'tcp' | 'https' }, limitBytes: number): { userData: Buffer; wholeBytes: number; stagedServer?: Buffer } {
+  const engineBundle = input.engineBundle ?? readEngineBundle(engineBundlePath(bundleModeOf(input.mode)));
+  const userData = renderUserData({ ...input, engineBundle });
+  if (input.mode !== 'https' || userData.length <= limitBytes) return { userData, wholeBytes: userData.length };
+  return { userData: renderUserData({ ...input, mode: 'https-staged', engineBundle }), wholeBytes: userData.length, stagedServer: stagedServer(engineBundle).bytes };
 }
 
 /**

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { providers } from '../../../providers/index.js';
 import { engineBundlePath, readEngineBundle } from '../engine-bundle.js';
 import { tunnelTls } from '../tunnel-tls.js';
-import { renderUserData } from './render.js';
+import { renderWithin } from './render.js';
 import { bundleModeOf, type HttpsInput, type TunnelMode } from './exit-node-plan.js';
 
 /**
@@ -47,10 +47,10 @@ export function userDataBudget(): BudgetRow[] {
     const engineBundle = readEngineBundle(engineBundlePath(bundleModeOf(mode)));
     for (const { description } of providers) {
       const { format, binary, limitBytes } = description.userData;
-      const render = (m: TunnelMode) =>
-        renderUserData({
-          mode: m,
-          https: m === 'tcp' ? undefined : BUDGET_HTTPS,
+      const { userData, wholeBytes, stagedServer } = renderWithin(
+        {
+          mode,
+          https: mode === 'https' ? BUDGET_HTTPS : undefined,
           token: createHash('sha256').update('budget').digest('hex'),
           tls,
           controlPort: 65535,
@@ -58,11 +58,11 @@ export function userDataBudget(): BudgetRow[] {
           binary,
           engineBundle,
           expiresAt: '2026-12-31T23:59:59.000Z',
-        }).length;
-      const full = render(mode);
-      // As create does: HTTPS mode whose server does not fit goes staged.
-      const bytes = mode === 'https' && full > limitBytes ? render('https-staged') : full;
-      rows.push({ mode, provider: description.name, format, binary, bytes, limitBytes, margin: limitBytes - bytes, ...(bytes !== full && { staged: { fullBytes: full } }) });
+        },
+        limitBytes,
+      );
+      const bytes = userData.length;
+      rows.push({ mode, provider: description.name, format, binary, bytes, limitBytes, margin: limitBytes - bytes, ...(stagedServer && { staged: { fullBytes: wholeBytes } }) });
     }
   }
   return rows.sort((a, b) => a.margin - b.margin);
