@@ -163,37 +163,11 @@ async function runLoad(mode, opts, timeoutMs) {
   return out;
 }
 
-/** One connection, one byte, its echo; false on any failure within `timeoutMs`. */
-function probeEcho(port, timeoutMs) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (ok) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.on('error', () => done(false));
-    socket.on('close', () => done(false));
-    socket.on('connect', () => socket.write('?'));
-    socket.on('data', (d) => done(d.toString() === '?'));
-  });
-}
-
-/** Polls the public echo port until a connection gets echoed (bounded), failing fast if the tunnel died. */
-async function waitReady(path, port, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const dead = path?.alive();
-    if (dead) throw new Error(`${dead.name} exited (code ${dead.code}, signal ${dead.signal}) before the tunnel was ready\n${tail(dead)}`);
-    if (await probeEcho(port, 1000)) return;
-    await sleep(150);
-  }
-  throw new Error(`no echo through 127.0.0.1:${port} within ${timeoutMs} ms${path ? `\n${path.processes.map((p) => tail(p)).join('\n')}` : ''}`);
-}
-
-/** One GET / on a fresh connection; true on a 200 with the upstream's body within `timeoutMs`. */
-function probeHttp(port, timeoutMs) {
+/**
+ * One connection to 127.0.0.1:port: sends `request`, then `verdict(received so far)` says true
+ * (ready), false (not ready) or undefined (read on); false on any failure within `timeoutMs`.
+ */
+function probe(port, timeoutMs, request, verdict) {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     let got = '';
@@ -205,28 +179,44 @@ function probeHttp(port, timeoutMs) {
     const timer = setTimeout(() => done(false), timeoutMs);
     socket.on('error', () => done(false));
     socket.on('close', () => done(false));
-    socket.on('connect', () => socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`));
+    socket.on('connect', () => socket.write(request));
     socket.on('data', (d) => {
       got += d.toString('latin1');
-      const end = got.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      if (!/^HTTP\/1\.1 200 /.test(got)) done(false);
-      else if (got.length - end - 4 >= HTTP_BODY_BYTES) done(true);
+      const ok = verdict(got);
+      if (ok !== undefined) done(ok);
     });
   });
 }
 
-/** Polls GET / on the public HTTP port until the upstream answers (bounded), failing fast if the tunnel died. */
-async function waitHttpReady(path, port, timeoutMs = 30000) {
+/** One byte and its echo. */
+const probeEcho = (port, timeoutMs) => probe(port, timeoutMs, '?', (got) => got === '?');
+
+/** GET / answered 200 with the upstream's whole body. */
+const probeHttp = (port, timeoutMs) =>
+  probe(port, timeoutMs, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`, (got) => {
+    const end = got.indexOf('\r\n\r\n');
+    if (end === -1) return undefined;
+    if (!/^HTTP\/1\.1 200 /.test(got)) return false;
+    return got.length - end - 4 >= HTTP_BODY_BYTES ? true : undefined;
+  });
+
+/** Polls `check(port)` until it is true (bounded), failing fast if the tunnel died; `what` names it in the error. */
+async function waitUntilProbe(path, port, check, what, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const dead = path?.alive();
     if (dead) throw new Error(`${dead.name} exited (code ${dead.code}, signal ${dead.signal}) before the tunnel was ready\n${tail(dead)}`);
-    if (await probeHttp(port, 1000)) return;
+    if (await check(port, 1000)) return;
     await sleep(150);
   }
-  throw new Error(`no HTTP 200 from 127.0.0.1:${port} within ${timeoutMs} ms${path ? `\n${path.processes.map((p) => tail(p)).join('\n')}` : ''}`);
+  throw new Error(`no ${what} from 127.0.0.1:${port} within ${timeoutMs} ms${path ? `\n${path.processes.map((p) => tail(p)).join('\n')}` : ''}`);
 }
+
+/** Polls the public echo port until a connection gets echoed (bounded), failing fast if the tunnel died. */
+const waitReady = (path, port, timeoutMs = 30000) => waitUntilProbe(path, port, probeEcho, 'echo', timeoutMs);
+
+/** Polls GET / on the public HTTP port until the upstream answers (bounded), failing fast if the tunnel died. */
+const waitHttpReady = (path, port, timeoutMs = 30000) => waitUntilProbe(path, port, probeHttp, 'HTTP 200', timeoutMs);
 
 function rssOf(path) {
   if (!path) return null;
