@@ -7,23 +7,13 @@
 import { CodedError } from '../errors.js';
 import { requestControl } from '../engine/transport/control-request.js';
 import { hostPort } from './connection-info.js';
-import { notYet, poll, type PollOptions } from './poller.js';
+import { notYet, poll } from './poller.js';
+import type { ReadinessOptions } from './readiness.js';
 
-export interface DeliveryOptions {
-  ip: string;
-  controlPort: number;
-  token: string;
-  pin: string;
+/** Where and how long, as for readiness; one attempt (connect, TLS, upload, answer) defaults to 60 s. */
+export interface DeliveryOptions extends Omit<ReadinessOptions, 'firstIntervalMs'> {
   /** The server as the node runs it (brotli). */
   bytes: Buffer;
-  /** Overall limit in ms. */
-  timeoutMs: number;
-  /** Longest interval between attempts in ms. */
-  intervalMs?: number;
-  /** Limit for one attempt in ms (connect, TLS, upload, answer). Default 60 000. */
-  attemptTimeoutMs?: number;
-  signal?: AbortSignal;
-  onWait?: PollOptions['onWait'];
 }
 
 /**
