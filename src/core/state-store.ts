@@ -6,9 +6,10 @@
  * (temporary file + rename). Changes go through {@link StateStore.update}, which takes a lock file,
  * re-reads, modifies and writes, so two commands running at once never lose each other's records.
  */
-import { mkdir, open, readFile, rm, stat, chmod } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { CodedError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
@@ -73,6 +74,11 @@ interface StateFile {
 const LOCK_WAIT_MS = 10_000;
 /** A lock older than this is left over from a crashed command and is broken, in milliseconds. */
 const LOCK_STALE_MS = 30_000;
+/**
+ * An empty lock this old is broken: this build never leaves one (the lock appears with its pid in
+ * it), but a command killed mid-write by an older build could, in milliseconds.
+ */
+const EMPTY_LOCK_STALE_MS = 2_000;
 
 /**
  * The inletsctl configuration directory: `$XDG_CONFIG_HOME/inletsctl` when that is an absolute
@@ -82,6 +88,19 @@ export function configDir(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_CONFIG_HOME;
   const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.config');
   return join(base, 'inletsctl');
+}
+
+/** `<pid>.<12 hex>`: the name a command's private pid file has after `tunnels.json.lock.`. */
+const PID_FILE = /^(\d+)\.[0-9a-f]{12}$/;
+
+/** Whether a process of that pid exists (EPERM: it exists but is not ours). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 export class StateStore {
@@ -184,26 +203,47 @@ export class StateStore {
     await chmod(this.dir, 0o700);
   }
 
-  /** Takes the lock file (O_EXCL), breaking one left by a crashed command; returns the release. */
+  /**
+   * Takes the lock file, breaking one left by a crashed command; returns the release.
+   *
+   * The lock is written in full to a private file first and then hard-linked into place (link
+   * fails when the lock exists), so the lock never exists without the holder's pid in it: a
+   * command killed at any moment leaves either no lock or one naming a dead process.
+   */
   private async lock(): Promise<() => Promise<void>> {
     const deadline = Date.now() + LOCK_WAIT_MS;
-    for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
-      try {
-        const handle = await open(this.lockPath, 'wx', 0o600);
-        await handle.writeFile(`${process.pid}\n`);
-        await handle.close();
-        return () => rm(this.lockPath, { force: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const mine = `${this.lockPath}.${process.pid}.${randomBytes(6).toString('hex')}`;
+    await writeFile(mine, `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+      for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
+        try {
+          await link(mine, this.lockPath);
+          await this.sweepPidFiles(mine);
+          return () => rm(this.lockPath, { force: true });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
+        if (await this.lockIsStale()) {
+          await rm(this.lockPath, { force: true });
+          continue;
+        }
+        if (Date.now() >= deadline) {
+          throw new CodedError('STATE_LOCKED', `${this.lockPath} is held by another inletsctl; try again, or remove it if no inletsctl is running`);
+        }
+        await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
       }
-      if (await this.lockIsStale()) {
-        await rm(this.lockPath, { force: true });
-        continue;
-      }
-      if (Date.now() >= deadline) {
-        throw new CodedError('STATE_LOCKED', `${this.lockPath} is held by another inletsctl; try again, or remove it if no inletsctl is running`);
-      }
-      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+    } finally {
+      await rm(mine, { force: true });
+    }
+  }
+
+  /** Under the lock: removes the private pid files of commands that were killed before tidying. */
+  private async sweepPidFiles(mine: string): Promise<void> {
+    const prefix = `${basename(this.lockPath)}.`;
+    for (const name of await readdir(this.dir)) {
+      const pid = PID_FILE.exec(name.startsWith(prefix) ? name.slice(prefix.length) : '')?.[1];
+      if (!pid || join(this.dir, name) === mine || isAlive(Number(pid))) continue;
+      await rm(join(this.dir, name), { force: true });
     }
   }
 
@@ -212,13 +252,8 @@ export class StateStore {
       const [info, text] = await Promise.all([stat(this.lockPath), readFile(this.lockPath, 'utf8')]);
       if (Date.now() - info.mtimeMs > LOCK_STALE_MS) return true;
       const pid = Number.parseInt(text, 10);
-      if (!Number.isInteger(pid) || pid <= 0) return false; // being written right now
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch (err) {
-        return (err as NodeJS.ErrnoException).code === 'ESRCH';
-      }
+      if (!Number.isInteger(pid) || pid <= 0) return Date.now() - info.mtimeMs > EMPTY_LOCK_STALE_MS;
+      return !isAlive(pid);
     } catch {
       return false; // vanished meanwhile: the next open will tell
     }

@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, rm, stat, writeFile, mkdir, readdir, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateStore, configDir, type TunnelRecord } from '../../src/core/state-store.js';
 
@@ -124,5 +126,46 @@ describe('StateStore', () => {
     await utimes(lock, old, old);
     await store.insert(record('t3'));
     expect(await store.get('t3')).toBeDefined();
+  });
+
+  it('breaks an empty lock once it is two seconds old, and waits for a fresh one', async () => {
+    const store = new StateStore(dir);
+    const lock = join(dir, 'tunnels.json.lock');
+    await writeFile(lock, '');
+    const old = new Date(Date.now() - 3_000);
+    await utimes(lock, old, old);
+    await store.insert(record('t1'));
+    expect(await store.get('t1')).toBeDefined();
+
+    await writeFile(lock, ''); // fresh: perhaps being written right now
+    const released = new Promise<void>((r) => setTimeout(() => rm(lock).then(() => r()), 300));
+    const started = Date.now();
+    await store.insert(record('t2'));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    await released;
+    expect((await store.list()).map((t) => t.name)).toEqual(['t1', 't2']);
+  });
+
+  it('a writer killed at any moment never leaves a lock that blocks the next command', { timeout: 60_000 }, async () => {
+    const writer = fileURLToPath(new URL('../fixtures/state-writer.ts', import.meta.url));
+    const store = new StateStore(dir);
+    for (let round = 0; round < 8; round++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', writer, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // Kill once it is busy writing: after its first update, at a different moment each round.
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`writer exited early (${code})`)));
+      });
+      await new Promise((r) => setTimeout(r, 20 + round * 7));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('close', r));
+      const started = Date.now();
+      await store.insert(record(`after-${round}`));
+      expect(Date.now() - started).toBeLessThan(2_000); // not the 10 s lock wait
+    }
+    const names = (await store.list()).map((t) => t.name);
+    for (let round = 0; round < 8; round++) expect(names).toContain(`after-${round}`);
+    // Neither the killed writers' lock nor their private pid files are left.
+    expect((await readdir(dir)).filter((f) => f.startsWith('tunnels.json.lock'))).toEqual([]);
   });
 });
