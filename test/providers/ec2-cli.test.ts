@@ -5,40 +5,26 @@
  * `list` is used because it renders no user-data. The CLI runs with a clean environment and the
  * SDK's metadata probe disabled; its only endpoint is the fake's.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ec2Provider } from '../../providers/ec2/index.js';
 import { Ec2Fake } from '../fakes/ec2-fake.js';
 import type { FakeAwsCredentials } from '../fakes/ec2-sigv4.js';
-import { snapshotBuild, type BuildSnapshot } from './build-snapshot.js';
-import { cliUser, type CliUser } from './contract-helpers.js';
+import type { CliUser } from './contract-helpers.js';
+import { builtCliCases } from '../helpers/built-cli-cases.js';
 import { killedCreateDeletedByNewProcess } from '../helpers/v2-cli-checks.js';
 import { EC2_CLI_ENV } from '../fakes/ec2-entry.js';
 
 const TEMPORARY: FakeAwsCredentials = { accessKeyId: 'ASIACLITEST000000001', secretAccessKey: 'cli-secret-never-printed', sessionToken: 'cli-session-token-never-printed' };
 
-let build: BuildSnapshot;
+const cli = builtCliCases();
 let fake: Ec2Fake;
 let user: CliUser;
 
-beforeAll(async () => {
-  build = await snapshotBuild();
-});
-afterAll(async () => {
-  await build?.cleanup();
-});
-afterEach(async () => {
-  expect(fake.mismatches).toEqual([]);
-  expect(fake.problems).toEqual([]);
-  await user.cleanup();
-  await fake.close();
-});
-
 async function start(credentials: FakeAwsCredentials[]): Promise<void> {
   fake = new Ec2Fake({ boot: false, credentials });
-  await fake.start();
-  user = await cliUser(build, ec2Provider.description, fake);
+  user = await cli.start(fake, ec2Provider.description);
   delete user.sandbox.env.AWS_ACCESS_KEY_ID; // cliUser's dummy token: each test sets what it needs
   user.sandbox.env.AWS_EC2_METADATA_DISABLED = 'true';
 }
@@ -88,8 +74,7 @@ describe('ec2 credentials through the CLI', () => {
 
   it('a create killed right after RunInstances is deleted by a new process, from its state record and the tags', { timeout: 120_000 }, async () => {
     fake = new Ec2Fake({ boot: false, credentials: [{ accessKeyId: EC2_CLI_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: EC2_CLI_ENV.AWS_SECRET_ACCESS_KEY }], terminateAfterPolls: 2 });
-    await fake.start();
-    user = await cliUser(build, ec2Provider.description, fake, EC2_CLI_ENV);
+    user = await cli.start(fake, ec2Provider.description, EC2_CLI_ENV);
     await killedCreateDeletedByNewProcess(user, fake, 'RunInstances', 'ec2-killed');
   });
 });

@@ -4,40 +4,25 @@
  * instance runs the staged start (templates/inlets-stage1.mjs), create delivers the server over
  * the pinned control port (PROTOCOL.md §15), and the node then answers as an HTTPS-mode server.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requestControl } from '../../src/engine/transport/control-request.js';
 import { gunzipSync } from 'node:zlib';
 import { ec2Provider } from '../../providers/ec2/index.js';
 import { Ec2Fake } from '../fakes/ec2-fake.js';
 import { EC2_CLI_ENV } from '../fakes/ec2-entry.js';
 import { freePort } from '../helpers/engine-harness.js';
-import { snapshotBuild, type BuildSnapshot } from './build-snapshot.js';
-import { cliUser, type CliUser } from './contract-helpers.js';
+import { builtCliCases } from '../helpers/built-cli-cases.js';
 import { runCli } from '../cli/cli-harness.js';
 
-let build: BuildSnapshot;
-let fake: Ec2Fake;
-let user: CliUser;
-
-beforeAll(async () => {
-  build = await snapshotBuild();
-});
-afterAll(async () => {
-  await build?.cleanup();
-});
-afterEach(async () => {
+// Whatever a case left is deleted through the CLI, its requests checked with the rest.
+const cli = builtCliCases(async (user) => {
   for (const t of await user.records()) await user.run(['delete', t.name, '--yes', '--poll', '200ms']);
-  expect(fake.mismatches).toEqual([]);
-  expect(fake.problems).toEqual([]);
-  await user.cleanup();
-  await fake.close();
 });
 
 describe('ec2: HTTPS mode, staged', () => {
   it('create fits EC2 with the server\'s hash only, delivers the server, and the node serves HTTP mode', { timeout: 120_000 }, async () => {
-    fake = new Ec2Fake({});
-    await fake.start();
-    user = await cliUser(build, ec2Provider.description, fake, EC2_CLI_ENV);
+    const fake = new Ec2Fake({});
+    const user = await cli.start(fake, ec2Provider.description, EC2_CLI_ENV);
     const [httpPort, httpsPort] = [await freePort(), await freePort()];
     const r = await user.run(['create', 'staged', '--letsencrypt-domain', 'blog.example.test', '--letsencrypt-url', 'https://127.0.0.1:9/dir', '--http-port', String(httpPort), '--https-port', String(httpsPort), '--poll', '200ms', '--test', '--json']);
     expect(r.code, r.stderr).toBe(0);
