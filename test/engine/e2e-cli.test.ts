@@ -46,6 +46,9 @@ describe('inlets CLI', () => {
       [['http', 'server', '--letsencrypt-domain', 'not a domain'], /--letsencrypt-domain: "not a domain" is not a DNS name/],
       [['http', 'server', '--letsencrypt-email', 'me@example.com'], /--letsencrypt-email needs --letsencrypt-domain/],
       [['http', 'server', '--letsencrypt-domain', 'a.example.com', '--letsencrypt-issuer', 'beta'], /not prod or staging/],
+      // The same shapes as create's (they may end up in a unit's ExecStart): no `;`, quotes or `$`.
+      [['http', 'server', '--letsencrypt-domain', 'a.example.com', '--letsencrypt-email', 'me;x@example.com'], /--letsencrypt-email: "me;x@example.com" is not an e-mail address/],
+      [['http', 'server', '--letsencrypt-domain', 'a.example.com', '--letsencrypt-url', 'https://ca.test/$(id)'], /--letsencrypt-url: .* is not an http\(s\) URL/],
       [['http', 'client', '--url', 'wss://127.0.0.1:1', '--upstream', 'blog.example.com=ftp://x'], /is not http:\/\/HOST/],
       [['http', 'client', '--url', 'wss://127.0.0.1:1'], /no upstream/],
       [['tcp', 'client', '--upstream', '127.0.0.1', '--ports', '70000', '--url', 'wss://127.0.0.1:1'], /--ports: "70000" is not a port/],

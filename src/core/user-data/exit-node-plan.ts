@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { packageRoot, type ServerMode } from '../engine-bundle.js';
 import { brotli } from './brotli-cache.js';
+import { ACME_DIRECTORY_URL, ACME_EMAIL } from '../../engine/acme/setting-shapes.js';
 import { DOMAIN_NAME } from '../../engine/server/host-registry.js';
 
 /** How a file's content is carried inside the user-data (cloud-init's `encoding` words). */
@@ -152,15 +153,8 @@ export function buildExitNodePlan(input: PlanInput, dir = templatesDir()): ExitN
   return { packages: [...spec.packages], files, commands };
 }
 
-/**
- * The shapes a Let's Encrypt setting may take. They go into the unit's ExecStart, so nothing that
- * systemd or a shell would read specially (spaces, quotes, `%`, `$`, `;`, `\`) gets through.
- */
-export const HTTPS_SHAPES = {
-  domain: DOMAIN_NAME,
-  email: /^[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/,
-  url: /^https?:\/\/[A-Za-z0-9._~:/?#@!&()*+,=-]+$/,
-};
+/** The shapes a Let's Encrypt setting may take: the engine's own rules (setting-shapes.ts). */
+export const HTTPS_SHAPES = { domain: DOMAIN_NAME, email: ACME_EMAIL, url: ACME_DIRECTORY_URL };
 
 /** ` --letsencrypt-domain D … --letsencrypt-ca FILE` for the unit (empty outside HTTPS mode). */
 function letsencryptFlags(h: HttpsInput | undefined): string {

@@ -6,6 +6,7 @@ import { UsageError } from '../../errors.js';
 import { CertManager, directoryFor } from '../acme/cert-manager.js';
 import { HttpFront } from '../server/http-front.js';
 import { DOMAIN_NAME } from '../server/host-registry.js';
+import { ACME_DIRECTORY_URL, ACME_EMAIL } from '../acme/setting-shapes.js';
 import { FULL_EXTRAS, secondsFlag, serverCommandWith, type HttpCommandMode } from './server-command.js';
 import { readFlagFile } from './shared-flags.js';
 
@@ -45,9 +46,9 @@ export const httpMode: HttpCommandMode = {
     const issuer = one('letsencrypt-issuer') ?? 'prod';
     if (issuer !== 'prod' && issuer !== 'staging') throw new UsageError(`--letsencrypt-issuer: "${issuer}" is not prod or staging`);
     const url = one('letsencrypt-url');
-    if (url !== undefined && !/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--letsencrypt-url: "${url}" is not an http(s) URL of an ACME directory`);
+    if (url !== undefined && !ACME_DIRECTORY_URL.test(url)) throw new UsageError(`--letsencrypt-url: "${url}" is not an http(s) URL of an ACME directory`);
     const email = one('letsencrypt-email');
-    if (email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new UsageError(`--letsencrypt-email: "${email}" is not an e-mail address`);
+    if (email !== undefined && !ACME_EMAIL.test(email)) throw new UsageError(`--letsencrypt-email: "${email}" is not an e-mail address`);
     const acmeOnly = ['letsencrypt-email', 'letsencrypt-issuer', 'letsencrypt-url', 'letsencrypt-ca', 'renew-before'].filter((k) => v[k as keyof typeof v] !== undefined);
     if (!domains.length && acmeOnly.length) throw new UsageError(`--${acmeOnly[0]} needs --letsencrypt-domain`);
     const days = one('renew-before');
