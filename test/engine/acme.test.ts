@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CertManager, directoryFor, LETSENCRYPT } from '../../src/engine/acme/cert-manager.js';
+import { silentLogger, type Logger } from '../../src/engine/log.js';
 import { HttpFront } from '../../src/engine/server/http-front.js';
 import { cleanupAll, freePort, startClient, startServer, tempDir, track, waitFor } from '../helpers/engine-harness.js';
 import { describingUpstream, get } from '../helpers/http-upstream.js';
@@ -15,12 +16,12 @@ afterEach(cleanupAll);
 
 const DOMAIN = 'blog.example.test';
 
-async function tunnelWithCerts(opts: { renewBeforeMs?: number; directoryUrl?: string } = {}) {
+async function tunnelWithCerts(opts: { renewBeforeMs?: number; directoryUrl?: string; validitySeconds?: number; logger?: Logger } = {}) {
   const httpPort = await freePort();
   const tlsPort = await freePort();
-  const pebble = await startPebble(httpPort);
+  const pebble = await startPebble(httpPort, { validitySeconds: opts.validitySeconds });
   const stateDir = await tempDir();
-  const certs = new CertManager({ domains: [DOMAIN], directoryUrl: opts.directoryUrl ?? pebble.directoryUrl, ca: pebble.ca, stateDir, renewBeforeMs: opts.renewBeforeMs, retryMinMs: 500, retryMaxMs: 2000 });
+  const certs = new CertManager({ domains: [DOMAIN], directoryUrl: opts.directoryUrl ?? pebble.directoryUrl, ca: pebble.ca, stateDir, renewBeforeMs: opts.renewBeforeMs, retryMinMs: 500, retryMaxMs: 2000, logger: opts.logger });
   track(() => certs.stop());
   const srv = await startServer({ http: new HttpFront({ addr: '127.0.0.1', port: httpPort, tlsPort, certs, domains: [DOMAIN], certStatus: () => certs.status() }) });
   const up = await describingUpstream('blog');
@@ -69,14 +70,21 @@ describe('ACME with pebble', () => {
     expect(again.status()[0].lastError).toBeUndefined(); // no order was needed (that directory does not exist)
   });
 
-  it('renews inside the renewal window and serves the new certificate without a restart', async () => {
-    // pebble's certificates last years: a renewal window of 10 years is always open
-    const t = await tunnelWithCerts({ renewBeforeMs: 3650 * 864e5 });
+  it('renews inside the renewal window and serves the new certificate without a restart; never in a loop', async () => {
+    // Certificates of 18 s and a 10-year window: the window is always open, so only the rule
+    // "never in the first third of a certificate's life" keeps this from re-ordering in a loop.
+    const issued: number[] = [];
+    const logger = { ...silentLogger, info: (m: string) => void (/ issued, valid until /.test(m) && issued.push(Date.now())) };
+    const t = await tunnelWithCerts({ renewBeforeMs: 3650 * 864e5, validitySeconds: 18, logger });
     t.certs.start();
     await waitFor(() => t.certs.status()[0].state === 'issued', 'the first certificate', 60_000, 100);
     const root = await t.pebble.rootCaPem();
     const first = (await httpsVia(t.tlsPort, root)).serial;
     await waitFor(async () => (await httpsVia(t.tlsPort, root)).serial !== first, 'a renewed certificate', 60_000, 200);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(issued.length).toBeGreaterThanOrEqual(2);
+    // A third of 18 s is 6 s, less the time pebble took to issue (a second or two at most here).
+    for (let i = 1; i < issued.length; i++) expect(issued[i] - issued[i - 1]).toBeGreaterThan(3_000);
   });
 
   it('an ACME server that is down: status "error" with the cause and the next attempt, retried, never thrown', async () => {

@@ -27,15 +27,18 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; body: stri
   });
 }
 
-/** Starts both; `httpPort` is where pebble sends its HTTP-01 requests (the server under test). */
-export async function startPebble(httpPort: number): Promise<Pebble> {
+/**
+ * Starts both; `httpPort` is where pebble sends its HTTP-01 requests (the server under test).
+ * `validitySeconds` sets the life of the certificates it issues (pebble's default is years).
+ */
+export async function startPebble(httpPort: number, opts: { validitySeconds?: number } = {}): Promise<Pebble> {
   for (const bin of ['/usr/bin/pebble', '/usr/bin/pebble-challtestsrv']) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: apt-get install pebble (the ACME tests need Debian's pebble)`);
   }
   const dir = await tempDir();
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
   const [acme, mgmt, dns, dnsMgmt] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ pebble: { listenAddress: `127.0.0.1:${acme}`, managementListenAddress: `127.0.0.1:${mgmt}`, certificate: join(dir, 'cert.pem'), privateKey: join(dir, 'key.pem'), httpPort, tlsPort: await freePort(), ocspResponderURL: '', externalAccountBindingRequired: false } }));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ pebble: { listenAddress: `127.0.0.1:${acme}`, managementListenAddress: `127.0.0.1:${mgmt}`, certificate: join(dir, 'cert.pem'), privateKey: join(dir, 'key.pem'), httpPort, tlsPort: await freePort(), ocspResponderURL: '', externalAccountBindingRequired: false, ...(opts.validitySeconds ? { certificateValidityPeriod: opts.validitySeconds } : {}) } }));
   const run = (bin: string, args: string[], env: Record<string, string> = {}): ChildProcess => {
     const p = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     p.stderr!.resume();

@@ -30,7 +30,11 @@ export interface CertManagerOptions {
   /** PEM of a CA to trust for the ACME server's own HTTPS (private or test CA). */
   ca?: string;
   stateDir: string;
-  /** Renew this long before expiry, in ms (default 30 days). */
+  /**
+   * Renew this long before expiry, in ms (default 30 days), but never in the first third of a
+   * certificate's life: a window longer than the lifetime (short-lived certificates, a large
+   * --renew-before) must not re-order in a loop.
+   */
   renewBeforeMs?: number;
   /** Look at each certificate again at least this often, in ms (default 12 h). */
   checkIntervalMs?: number;
@@ -44,7 +48,8 @@ export interface CertManagerOptions {
 interface Domain {
   info: CertificateInfo;
   ctx?: SecureContext;
-  expires?: number;
+  /** When the certificate in use is due for renewal (ms since the epoch). */
+  renewAt?: number;
   failures: number;
   timer?: NodeJS.Timeout;
 }
@@ -94,9 +99,11 @@ export class CertManager {
   }
 
   #use(name: string, d: Domain, cert: string, key: string): void {
-    d.expires = Date.parse(new X509Certificate(cert).validTo);
+    const x = new X509Certificate(cert);
+    const [from, to] = [Date.parse(x.validFrom), Date.parse(x.validTo)];
+    d.renewAt = Math.max(to - (this.opts.renewBeforeMs ?? 30 * 864e5), from + (to - from) / 3);
     d.ctx = createSecureContext({ cert, key });
-    d.info = { domain: name, state: 'issued', expiresAt: new Date(d.expires).toISOString() };
+    d.info = { domain: name, state: 'issued', expiresAt: new Date(to).toISOString() };
   }
 
   async #load(name: string, d: Domain): Promise<void> {
@@ -122,7 +129,7 @@ export class CertManager {
   /** Issues when due, then schedules the next look: the renewal time, a check, or a retry. */
   async #run(name: string, d: Domain): Promise<void> {
     if (this.#stopped) return;
-    const renewAt = (d.expires ?? 0) - (this.opts.renewBeforeMs ?? 30 * 864e5);
+    const renewAt = d.renewAt ?? 0;
     let wait: number;
     if (Date.now() < renewAt) {
       wait = Math.min(renewAt - Date.now(), this.opts.checkIntervalMs ?? 12 * 36e5);
