@@ -1,7 +1,9 @@
 /** Let's Encrypt's protocol against Debian's real pebble: issuance over HTTP-01, HTTPS by SNI, files, reload, renewal, failures. */
 import { execFile } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -99,6 +101,35 @@ describe('ACME with pebble', () => {
     expect(Date.parse(s.nextAttemptAt!)).toBeGreaterThan(Date.now() - 1000);
     const firstAttempt = s.nextAttemptAt;
     await waitFor(() => certs.status()[0].nextAttemptAt !== firstAttempt, 'a retry', 5000);
+  });
+
+  it('a rate limit: the CA\'s Retry-After (seconds or a date) sets the next attempt when longer than the backoff, up to the cap', async () => {
+    // An ACME server that refuses everything with 429 rateLimited (RFC 8555 §6.6), as Let's Encrypt does.
+    let retryAfter = '90';
+    const refusing = createServer((_req, res) => {
+      res.writeHead(429, { 'content-type': 'application/problem+json', 'retry-after': retryAfter });
+      res.end(JSON.stringify({ type: 'urn:ietf:params:acme:error:rateLimited', detail: 'too many certificates already issued' }));
+    });
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+    track(() => new Promise<void>((r) => refusing.close(() => r())));
+    const url = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}/dir`;
+    const attempt = async (retryMaxMs: number) => {
+      const certs = new CertManager({ domains: [DOMAIN], directoryUrl: url, stateDir: await tempDir(), retryMinMs: 200, retryMaxMs });
+      track(() => certs.stop());
+      const started = Date.now();
+      certs.start();
+      await waitFor(() => certs.status()[0].state === 'error', 'the refusal', 10_000);
+      certs.stop();
+      const s = certs.status()[0];
+      expect(s.lastError).toMatch(/rateLimited: too many certificates already issued \(HTTP 429\)/);
+      return Date.parse(s.nextAttemptAt!) - started;
+    };
+    expect(await attempt(3_600_000)).toBeGreaterThanOrEqual(89_000); // not the 200 ms backoff
+    retryAfter = new Date(Date.now() + 600_000).toUTCString();
+    const byDate = await attempt(3_600_000);
+    expect(byDate).toBeGreaterThan(580_000);
+    expect(byDate).toBeLessThan(620_000);
+    expect(await attempt(30_000)).toBeLessThanOrEqual(31_000); // the cap holds
   });
 
   it('a challenge that fails validation reports pebble\'s problem detail', async () => {

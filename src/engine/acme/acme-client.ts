@@ -32,13 +32,22 @@ const b64u = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 /** Answers are small JSON documents or a PEM chain; anything larger is not ACME. */
 const MAX_BODY = 1 << 20;
 
-const fail = (what: string, r?: Reply) => {
-  let detail = r ? `HTTP ${r.status}` : '';
+/** Retry-After (RFC 9110 §10.2.3: seconds or an HTTP date) as ms from now; undefined when absent or past. */
+const retryAfter = (v: unknown): number | undefined => {
+  const ms = typeof v !== 'string' ? NaN : /^\d+$/.test(v) ? +v * 1000 : Date.parse(v) - Date.now();
+  return ms > 0 ? ms : undefined;
+};
+
+/** An ACME request the server refused; `retryAfterMs` is its Retry-After (rate limits, RFC 8555 §6.6). */
+export type AcmeFailure = TunnelError & { retryAfterMs?: number };
+
+const fail = (what: string, r: Reply): AcmeFailure => {
+  let detail = `HTTP ${r.status}`;
   try {
-    const p = JSON.parse(r!.body) as { type?: string; detail?: string };
-    if (p.type) detail = `${p.type}: ${p.detail ?? ''} (HTTP ${r!.status})`;
+    const p = JSON.parse(r.body) as { type?: string; detail?: string };
+    if (p.type) detail = `${p.type}: ${p.detail ?? ''} (HTTP ${r.status})`;
   } catch {}
-  return new TunnelError('ACME_FAILED', `ACME ${what} failed${detail && `: ${detail}`}`);
+  return Object.assign(new TunnelError('ACME_FAILED', `ACME ${what} failed: ${detail}`), { retryAfterMs: retryAfter(r.headers['retry-after']) });
 };
 
 export class AcmeClient {
@@ -115,8 +124,7 @@ export class AcmeClient {
       if (r.status !== 200) throw fail(what, r);
       const o = JSON.parse(r.body);
       if (o.status !== 'pending' && o.status !== 'processing') return o;
-      const after = Number(r.headers['retry-after']);
-      await new Promise((w) => setTimeout(w, Math.min(after > 0 ? after * 1000 : (this.opts.pollMs ?? 1000), 10_000)));
+      await new Promise((w) => setTimeout(w, Math.min(retryAfter(r.headers['retry-after']) ?? this.opts.pollMs ?? 1000, 10_000)));
     }
     throw new TunnelError('ACME_FAILED', `ACME ${what} still pending after ${this.opts.polls ?? 60} checks`);
   }

@@ -12,7 +12,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { CertificateInfo } from '../server/status-info.js';
-import { AcmeClient } from './acme-client.js';
+import { AcmeClient, type AcmeFailure } from './acme-client.js';
 import { certificateRequest } from './csr.js';
 
 export const LETSENCRYPT = {
@@ -38,7 +38,10 @@ export interface CertManagerOptions {
   renewBeforeMs?: number;
   /** Look at each certificate again at least this often, in ms (default 12 h). */
   checkIntervalMs?: number;
-  /** Backoff after a failure: from retryMinMs (default 60 s), doubling to retryMaxMs (default 6 h). */
+  /**
+   * Backoff after a failure: from retryMinMs (default 60 s), doubling to retryMaxMs (default 6 h);
+   * a longer Retry-After from the CA is honoured, up to retryMaxMs.
+   */
   retryMinMs?: number;
   retryMaxMs?: number;
   requestTimeoutMs?: number;
@@ -147,7 +150,9 @@ export class CertManager {
         this.#log.info(`certificate for ${name} issued, valid until ${d.info.expiresAt}`);
         return this.#run(name, d);
       } catch (e) {
-        wait = Math.min((this.opts.retryMinMs ?? 60_000) * 2 ** d.failures++, this.opts.retryMaxMs ?? 6 * 36e5);
+        const max = this.opts.retryMaxMs ?? 6 * 36e5;
+        // The CA's own Retry-After (a rate limit) wins over the backoff when longer, up to the cap.
+        wait = Math.max(Math.min((this.opts.retryMinMs ?? 60_000) * 2 ** d.failures++, max), Math.min((e as AcmeFailure).retryAfterMs ?? 0, max));
         const message = (e as Error).message;
         // a certificate still valid keeps being served while renewal is retried
         d.info = { ...d.info, state: d.ctx ? 'issued' : 'error', lastError: message, nextAttemptAt: new Date(Date.now() + wait).toISOString() };
