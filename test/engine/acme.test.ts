@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CertManager, directoryFor, LETSENCRYPT } from '../../src/engine/acme/cert-manager.js';
+import { CertManager, directoryFor, LETSENCRYPT, rehearsalFor } from '../../src/engine/acme/cert-manager.js';
 import { silentLogger, type Logger } from '../../src/engine/log.js';
 import { HttpFront } from '../../src/engine/server/http-front.js';
 import { cleanupAll, freePort, startClient, startServer, tempDir, track, waitFor } from '../helpers/engine-harness.js';
@@ -130,6 +130,39 @@ describe('ACME with pebble', () => {
     expect(byDate).toBeGreaterThan(580_000);
     expect(byDate).toBeLessThan(620_000);
     expect(await attempt(30_000)).toBeLessThanOrEqual(31_000); // the cap holds
+  });
+
+  it('after a failure, attempts rehearse at a second CA and go back to the real one only once a rehearsal passes', async () => {
+    const httpPort = await freePort(); // where both pebbles validate HTTP-01; nothing answers at first
+    const [real, rehearsal] = [await startPebble(httpPort), await startPebble(httpPort)];
+    const realHost = new URL(real.directoryUrl).host;
+    const asked: string[] = [];
+    const logger = {
+      ...silentLogger,
+      info: (m: string) => {
+        const at = /^(?:requesting .* from|rehearsing .* at) (\S+)/.exec(m)?.[1];
+        if (at) asked.push(at === realHost ? 'real' : 'rehearsal');
+      },
+    };
+    const certs = new CertManager({ domains: [DOMAIN], directoryUrl: real.directoryUrl, ca: real.ca, rehearsal: { url: rehearsal.directoryUrl, ca: rehearsal.ca }, stateDir: await tempDir(), retryMinMs: 300, retryMaxMs: 300, logger });
+    track(() => certs.stop());
+    certs.start();
+    await waitFor(() => asked.length >= 3 && certs.status()[0].state === 'error', 'three failed attempts', 60_000, 50);
+    expect(certs.status()[0].lastError).toMatch(/^rehearsal at 127\.0\.0\.1:\d+: ACME authorization of blog\.example\.test is invalid: urn:ietf:params:acme:error:connection/);
+    // Now the HTTP-01 answers are served: the next rehearsal passes, then the real CA issues.
+    const answers = createServer((req, res) => {
+      const token = /^\/\.well-known\/acme-challenge\/([\w-]+)$/.exec(req.url ?? '')?.[1];
+      const key = token && certs.challenge(token);
+      res.writeHead(key ? 200 : 404).end(key || '');
+    });
+    await new Promise<void>((r) => answers.listen(httpPort, '127.0.0.1', r));
+    track(() => new Promise<void>((r) => answers.close(() => r())));
+    await waitFor(() => certs.status()[0].state === 'issued', 'the certificate', 60_000, 50);
+    // One failure at the real CA, then only rehearsals until one passed, then the real order.
+    expect(asked.length).toBeGreaterThanOrEqual(4);
+    expect(asked).toEqual(['real', ...Array(asked.length - 2).fill('rehearsal'), 'real']);
+    expect(rehearsalFor(LETSENCRYPT.prod)).toEqual({ url: LETSENCRYPT.staging });
+    expect(rehearsalFor(LETSENCRYPT.staging)).toBeUndefined();
   });
 
   it('a challenge that fails validation reports pebble\'s problem detail', async () => {

@@ -2,6 +2,7 @@
  * Keeps a Let's Encrypt (or any ACME CA's) certificate for each domain of `inlets http server`:
  * one order per domain, so a domain whose DNS is not ready yet does not hold the others back;
  * renewal well before expiry, served without a restart; failures retried with exponential backoff
+ * (each retry rehearsed first at Let's Encrypt's staging when the CA is its prod)
  * and reported in `status()`, never thrown at the server. Files in the state directory, 0600,
  * written atomically: the account key, and `<domain>.crt` / `<domain>.key`.
  */
@@ -23,12 +24,28 @@ export const LETSENCRYPT = {
 /** The directory URL: an explicit one wins over the issuer's. */
 export const directoryFor = (issuer: 'prod' | 'staging', url?: string): string => url ?? LETSENCRYPT[issuer];
 
+/** Where attempts after a failure rehearse: Let's Encrypt's staging for its prod, else nowhere. */
+export const rehearsalFor = (directoryUrl: string): AcmeDirectory | undefined => (directoryUrl === LETSENCRYPT.prod ? { url: LETSENCRYPT.staging } : undefined);
+
+export interface AcmeDirectory {
+  url: string;
+  /** PEM of a CA to trust for this ACME server's own HTTPS (private or test CA). */
+  ca?: string;
+}
+
 export interface CertManagerOptions {
   domains: string[];
   email?: string;
   directoryUrl: string;
   /** PEM of a CA to trust for the ACME server's own HTTPS (private or test CA). */
   ca?: string;
+  /**
+   * After a failure, each attempt first runs a whole order here and goes to `directoryUrl` only
+   * once that succeeds, so a domain whose DNS is not ready fails against the rehearsal CA's limits
+   * rather than the real one's (Let's Encrypt allows 5 failed validations per domain per hour).
+   * Default: {@link rehearsalFor}.
+   */
+  rehearsal?: AcmeDirectory | null;
   stateDir: string;
   /**
    * Renew this long before expiry, in ms (default 30 days), but never in the first third of a
@@ -64,7 +81,8 @@ export class CertManager {
   readonly #d = new Map<string, Domain>();
   readonly #challenges = new Map<string, string>();
   readonly #log: Logger;
-  #client?: Promise<AcmeClient>;
+  readonly #clients = new Map<string, Promise<AcmeClient>>();
+  #accountKey?: Promise<string>;
   #stopped = false;
 
   constructor(readonly opts: CertManagerOptions) {
@@ -116,17 +134,29 @@ export class CertManager {
     } catch {} // nothing usable yet: issue
   }
 
-  #client_(): Promise<AcmeClient> {
-    // one account key for every domain, made once and kept
-    return (this.#client ??= (async () => {
+  /** One account key for every domain and directory, made once and kept. */
+  #key(): Promise<string> {
+    return (this.#accountKey ??= (async () => {
       const path = join(this.opts.stateDir, 'acme-account.key');
       let pem = await readFile(path, 'utf8').catch(() => '');
       if (!pem) {
         pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
         await writeFileAtomic(path, pem, 0o600);
       }
-      return new AcmeClient({ directoryUrl: this.opts.directoryUrl, ca: this.opts.ca, accountKeyPem: pem, email: this.opts.email, timeoutMs: this.opts.requestTimeoutMs });
-    })().catch((e) => ((this.#client = undefined), Promise.reject(e))));
+      return pem;
+    })().catch((e) => ((this.#accountKey = undefined), Promise.reject(e))));
+  }
+
+  /** Orders a certificate for `name` at `at`: the PEM chain and its key. */
+  async #order(at: AcmeDirectory, name: string): Promise<{ cert: string; keyPem: string }> {
+    let client = this.#clients.get(at.url);
+    if (!client) {
+      client = this.#key().then((pem) => new AcmeClient({ directoryUrl: at.url, ca: at.ca, accountKeyPem: pem, email: this.opts.email, timeoutMs: this.opts.requestTimeoutMs }));
+      this.#clients.set(at.url, client);
+      client.catch(() => this.#clients.delete(at.url));
+    }
+    const { der, keyPem } = certificateRequest([name]);
+    return { cert: await (await client).issue([name], der, (t, k) => this.#challenges.set(t, k), (t) => this.#challenges.delete(t)), keyPem };
   }
 
   /** Issues when due, then schedules the next look: the renewal time, a check, or a retry. */
@@ -138,10 +168,14 @@ export class CertManager {
       wait = Math.min(renewAt - Date.now(), this.opts.checkIntervalMs ?? 12 * 36e5);
     } else {
       try {
+        const rehearsal = this.opts.rehearsal === undefined ? rehearsalFor(this.opts.directoryUrl) : this.opts.rehearsal;
+        if (d.failures && rehearsal) {
+          const host = new URL(rehearsal.url).host;
+          this.#log.info(`rehearsing the certificate for ${name} at ${host} (the last attempt failed)`);
+          await this.#order(rehearsal, name).catch((e: AcmeFailure) => Promise.reject(Object.assign(e, { message: `rehearsal at ${host}: ${e.message}` })));
+        }
         this.#log.info(`requesting a certificate for ${name} from ${new URL(this.opts.directoryUrl).host}`);
-        const client = await this.#client_();
-        const { der, keyPem } = certificateRequest([name]);
-        const cert = await client.issue([name], der, (t, k) => this.#challenges.set(t, k), (t) => this.#challenges.delete(t));
+        const { cert, keyPem } = await this.#order({ url: this.opts.directoryUrl, ca: this.opts.ca }, name);
         const [c, k] = this.#paths(name);
         await writeFileAtomic(k, keyPem, 0o600);
         await writeFileAtomic(c, cert, 0o600);
