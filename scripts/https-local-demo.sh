@@ -3,8 +3,8 @@
 # Encrypt (apt-get install pebble curl openssl): README.md, "HTTPS tunnels".
 #   1. pebble (the ACME CA) and pebble-challtestsrv (its DNS) on 127.0.0.1;
 #   2. inletsctl create --provider local --letsencrypt-domain $DOMAIN (pebble's directory and CA);
-#   3. the DNS record create prints is added to pebble's DNS; the node's next ACME attempt (about a
-#      minute later: failures back off from 60 s) gets the certificate;
+#   3. the DNS record create prints is added to pebble's DNS; the node's next ACME attempt (at most
+#      15 s later: failures back off from 15 s) gets the certificate;
 #   4. a small web server on 127.0.0.1, the `inlets http client` command create printed, and
 #      curl https://$DOMAIN verified against pebble's root; then the tunnel is deleted.
 # Everything stays on loopback and is stopped on exit. Ports: DEMO_HTTP_PORT (5002, where pebble

@@ -56,7 +56,7 @@ export interface CertManagerOptions {
   /** Look at each certificate again at least this often, in ms (default 12 h). */
   checkIntervalMs?: number;
   /**
-   * Backoff after a failure: from retryMinMs (default 60 s), doubling to retryMaxMs (default 6 h);
+   * Backoff after a failure: from retryMinMs (default 15 s), doubling to retryMaxMs (default 6 h);
    * a longer Retry-After from the CA is honoured, up to retryMaxMs.
    */
   retryMinMs?: number;
@@ -186,7 +186,7 @@ export class CertManager {
       } catch (e) {
         const max = this.opts.retryMaxMs ?? 6 * 36e5;
         // The CA's own Retry-After (a rate limit) wins over the backoff when longer, up to the cap.
-        wait = Math.max(Math.min((this.opts.retryMinMs ?? 60_000) * 2 ** d.failures++, max), Math.min((e as AcmeFailure).retryAfterMs ?? 0, max));
+        wait = Math.max(Math.min((this.opts.retryMinMs ?? 15_000) * 2 ** d.failures++, max), Math.min((e as AcmeFailure).retryAfterMs ?? 0, max));
         const message = (e as Error).message;
         // a certificate still valid keeps being served while renewal is retried
         d.info = { ...d.info, state: d.ctx ? 'issued' : 'error', lastError: message, nextAttemptAt: new Date(Date.now() + wait).toISOString() };
