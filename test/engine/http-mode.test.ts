@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { HttpUpstream } from '../../src/engine/client/http-upstreams.js';
+import { parseHostHeader } from '../../src/engine/client/host-header.js';
 import { HttpFront } from '../../src/engine/server/http-front.js';
 import { cleanupAll, connectTo, controlGet, echoUpstream, freePort, readLine, startClient, startServer, testIdentity, track, waitFor } from '../helpers/engine-harness.js';
 import { describingUpstream, get } from '../helpers/http-upstream.js';
@@ -126,6 +127,57 @@ describe('inlets http server and client', () => {
       req.on('error', reject).end();
     });
     expect(first).toEqual({ text: 'data: 1\n\n', ended: false });
+  });
+
+  it('--host-header: rewrite gives upstreams their own host[:port], a value is used as given; bodies and upgrades are intact', async () => {
+    const srv = await httpServer();
+    const a = await describingUpstream('a');
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    track(() => new Promise((r) => wss.close(r)));
+    wss.on('connection', (ws, req) => ws.on('message', (m) => ws.send(`${req.headers.host}|${req.headers['x-forwarded-host']}:${m}`)));
+    await new Promise((r) => wss.once('listening', r));
+    const wsPort = (wss.address() as { port: number }).port;
+    await client(srv, [['blog.example.test', up(a.port)], ['ws.example.test', up(wsPort)]], { hostHeader: parseHostHeader('rewrite') });
+    // A body that follows the head in the same chunk, and one far larger than the head limit.
+    for (const body of [Buffer.from('small body'), randomBytes(2 * 1024 * 1024 + 3)]) {
+      const r = await get(srv.httpPort, 'blog.example.test', '/post', { method: 'POST', body, headers: { host: 'blog.example.test', 'x-custom': 'kept' } });
+      expect(r.status).toBe(200);
+      const j = JSON.parse(r.body);
+      expect(j.headers).toMatchObject({ host: `127.0.0.1:${a.port}`, 'x-forwarded-host': 'blog.example.test', 'x-custom': 'kept' });
+      expect(j).toMatchObject({ url: '/post', bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+    }
+    const ws = new WebSocket(`ws://127.0.0.1:${srv.httpPort}/`, { headers: { host: 'ws.example.test' } });
+    track(() => ws.terminate());
+    await new Promise((r, j) => ws.once('open', r).once('error', j));
+    const echoed = new Promise((r) => ws.once('message', (m) => r(String(m))));
+    ws.send('ping');
+    expect(await echoed).toBe(`127.0.0.1:${wsPort}|ws.example.test:ping`);
+
+    const fixed = await httpServer();
+    await client(fixed, [['*', up(a.port)]], { hostHeader: parseHostHeader('app.internal:8080') });
+    expect(JSON.parse((await get(fixed.httpPort, 'blog.example.test')).body).headers.host).toBe('app.internal:8080');
+    expect(parseHostHeader(undefined)).toBeUndefined();
+    expect(parseHostHeader('rewrite')!({ host: '::1', port: 443, tls: true })).toBe('[::1]');
+    for (const bad of ['a b', 'x\r\nEvil: 1', 'host:99999x', '']) expect(() => parseHostHeader(bad), bad).toThrow(/--host-header/);
+  });
+
+  it('answers 400 to a request with two Host lines (RFC 9112 §3.2), plain or upgrade, and passes none of it on', async () => {
+    const srv = await httpServer();
+    let reached = 0;
+    const a = await describingUpstream('a', () => (reached++, false));
+    await client(srv, [['blog.example.test', up(a.port)]]);
+    for (const extra of ['', 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n']) {
+      const sock = await connectTo(srv.httpPort);
+      const raw = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        sock.on('data', (c) => ((text += c), text.includes('\r\n\r\n') && resolve(text))).on('error', reject);
+        sock.write(`GET /x HTTP/1.1\r\nHost: blog.example.test\r\nhost: other.example.test\r\n${extra}\r\n`);
+      });
+      expect(raw, extra).toMatch(/^HTTP\/1\.1 400 /);
+      sock.destroy();
+    }
+    expect((await get(srv.httpPort, 'blog.example.test')).status).toBe(200);
+    expect(reached).toBe(1);
   });
 
   it('spreads one host over two clients round robin and fails over when one leaves', async () => {

@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js';
 import { TunnelClient } from '../client/tunnel-client.js';
 import { describeUpstreams, parseUpstreams } from '../client/upstream-map.js';
 import { parseHttpUpstreams } from '../client/http-upstreams.js';
+import { parseHostHeader } from '../client/host-header.js';
 import { GENERATE_FLAG, LOG_FLAG, TOKEN_FLAGS, TRUST_FLAGS, helpText, loggerFrom, parseFlags, readFlagFile, tokenFrom, trustFrom } from './shared-flags.js';
 import { FLAG_HELP } from './flag-help.js';
 import { systemdUnit } from './systemd-unit.js';
@@ -68,6 +69,7 @@ const HTTP_FLAGS = {
   upstream: ['[HOST=]URL', '*'],
   'upstream-ca': ['FILE'],
   'upstream-insecure': [''],
+  'host-header': ['HOST'],
   'client-id': ['ID'],
   ...LOG_FLAG,
   ...GENERATE_FLAG,
@@ -89,6 +91,7 @@ export async function httpClientCommand(args: string[], stopRequested: Promise<u
   const v = parseFlags(args, HTTP_FLAGS);
   if (v.help) return void process.stdout.write(HTTP_CLIENT_HELP);
   const { hosts, ports } = parseHttpUpstreams(v.upstream ?? []);
+  const hostHeader = parseHostHeader(v['host-header']);
   if (!v.url) throw new UsageError('--url is required, e.g. --url wss://203.0.113.10:8123');
   if (v['upstream-ca'] && v['upstream-insecure']) throw new UsageError('--upstream-ca and --upstream-insecure exclude each other');
   const trust = await trustFrom(v, v.url);
@@ -98,7 +101,7 @@ export async function httpClientCommand(args: string[], stopRequested: Promise<u
   const upstreamCa = v['upstream-ca'] ? await readFlagFile('upstream-ca', v['upstream-ca']) : undefined;
   if (v['upstream-insecure']) log.warn('--upstream-insecure: https upstreams are not verified');
   const token = await tokenFrom(v, log);
-  const client = new TunnelClient({ url: v.url, token, clientId: id, trust, upstreams: ports, hosts, upstreamCa, upstreamInsecure: v['upstream-insecure'], logger: log });
+  const client = new TunnelClient({ url: v.url, token, clientId: id, trust, upstreams: ports, hosts, upstreamCa, upstreamInsecure: v['upstream-insecure'], hostHeader, logger: log });
   const described = [...hosts].map(([h, u]) => `${h} → ${u.tls ? 'https' : 'http'}://${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}`);
   log.info(`client ${client.clientId}: ${[...described, ...(ports.size ? [describeUpstreams(ports)] : [])].join(', ')}`);
   await runClient(client, stopRequested);

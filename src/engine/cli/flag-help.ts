@@ -32,6 +32,7 @@ export const FLAG_HELP: Record<string, string> = {
   'http-upstream': 'HOST=URL: requests for HOST go to URL (http:// or https://);\na bare URL serves any other host; P=HOST:Q carries TCP port P (repeatable)',
   'upstream-ca': 'verify https upstreams against this CA (default: the system CAs)',
   'upstream-insecure': 'do not verify https upstreams',
+  'host-header': "the Host header upstreams see: HOST[:PORT], or rewrite for the\nupstream's own host[:port] (default: the public request's)",
   'tls-port': 'public HTTPS port (default 443), for the --letsencrypt-domain names',
   'letsencrypt-domain': 'get a certificate for this domain (repeatable); its A record\nmust point here; HTTP-01 is answered on --port',
   'letsencrypt-email': "the ACME account's contact address (optional)",

@@ -21,6 +21,7 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { asNotInlets } from './not-inlets.js';
 import type { UpstreamMap } from './upstream-map.js';
 import type { HttpUpstream } from './http-upstreams.js';
+import { rewriteHostHead, type HostHeader } from './host-header.js';
 
 export interface TunnelClientOptions {
   /** `wss://host:8123` (or `ws://` for a server behind a TLS-terminating proxy). */
@@ -35,6 +36,8 @@ export interface TunnelClientOptions {
   /** https upstreams: verify against this CA (PEM) instead of the system's, or not at all. */
   upstreamCa?: string;
   upstreamInsecure?: boolean;
+  /** HTTP mode: the Host header upstreams see (host-header.ts); undefined keeps the public one. */
+  hostHeader?: HostHeader;
   /** Reconnect delays; defaults 500 ms doubling to 30 s, ±20 % jitter. */
   reconnect?: BackoffOptions;
   /** PING interval in ms (default 10000) and silence before giving up (default 30000). */
@@ -196,8 +199,20 @@ export class TunnelClient extends EventEmitter {
       stream.off('close', gone);
       socket.off('error', fail);
       this.#log.debug(`${what}: ${meta.remote ?? 'a peer'} → ${up.host}:${up.port}`);
-      splice(stream, socket).catch(() => {});
-      coalesceWrites(stream, socket);
+      const join = (): void => {
+        splice(stream, socket).catch(() => {});
+        coalesceWrites(stream, socket);
+      };
+      const hostHeader = http && this.#opts.hostHeader;
+      if (!hostHeader) return join();
+      rewriteHostHead(stream, hostHeader(up as HttpUpstream), this.#opts.upstreamTimeoutMs ?? 10_000).then(
+        (head) => (socket.write(head), join()),
+        (err: Error) => {
+          this.#log.warn(`${what}: ${err.message}`);
+          socket.destroy();
+          stream.reset(ErrorCode.CANCELLED, err.message);
+        },
+      );
     });
   }
 }

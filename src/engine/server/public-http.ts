@@ -40,6 +40,7 @@ export interface PublicHttpOptions {
 const HOP = /^(connection|keep-alive|proxy-connection|proxy-authenticate|proxy-authorization|te|trailers?|transfer-encoding|upgrade|expect|x-forwarded-(for|proto|host))$/i;
 
 const PAGES: Record<number, string> = {
+  400: 'a request has exactly one Host header',
   404: 'no tunnel serves this host name here',
   502: 'the tunnel client could not reach its upstream',
   503: 'no tunnel client is connected for this host name right now',
@@ -48,6 +49,12 @@ const PAGES: Record<number, string> = {
 function page(res: ServerResponse, status: number, text = PAGES[status]): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(`${status} ${text}\n`);
 }
+
+/**
+ * More than one Host line (RFC 9112 §3.2: answered 400). Node keeps the first for routing but
+ * would pass on both, and an upstream that reads the last would serve another name.
+ */
+const hostTwice = (req: IncomingMessage): boolean => req.rawHeaders.filter((h, i) => !(i & 1) && /^host$/i.test(h)).length > 1;
 
 /** The request's headers for the upstream: hop-by-hop ones dropped, X-Forwarded-* set from what we saw. */
 function forwarded(req: IncomingMessage, proto: string): string[] {
@@ -99,6 +106,7 @@ export class PublicHttp {
     const sock = req.socket;
     const [in0, out0] = [sock.bytesRead, sock.bytesWritten];
     res.once('close', () => o.observe?.(host, req.method ?? '', res.statusCode, (performance.now() - t0) / 1000, sock.bytesRead - in0, sock.bytesWritten - out0));
+    if (hostTwice(req)) return page(res, 400);
     if (!tls && o.certs) {
       const answer = url.startsWith('/.well-known/acme-challenge/') && o.certs.challenge(url.slice(28));
       if (answer) return void res.writeHead(200, { 'content-type': 'text/plain' }).end(answer);
@@ -127,7 +135,7 @@ export class PublicHttp {
   /** A websocket (or other) upgrade: the head as received, plus X-Forwarded-*, then bytes both ways. */
   #upgrade(req: IncomingMessage, socket: Socket, head: Buffer, tls: boolean): void {
     const host = hostKey(req.headers.host);
-    const stream = this.opts.open(host, { host, remote: `${socket.remoteAddress}:${socket.remotePort}` });
+    const stream = hostTwice(req) ? 400 : this.opts.open(host, { host, remote: `${socket.remoteAddress}:${socket.remotePort}` });
     if (typeof stream === 'number') return void socket.end(`HTTP/1.1 ${stream} ${PAGES[stream]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     const h = req.rawHeaders;
     const lines = [`${req.method} ${req.url} HTTP/1.1`];
