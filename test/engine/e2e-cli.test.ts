@@ -51,6 +51,7 @@ describe('inlets CLI', () => {
       [['http', 'server', '--letsencrypt-domain', 'a.example.com', '--letsencrypt-url', 'https://ca.test/$(id)'], /--letsencrypt-url: .* is not an http\(s\) URL/],
       [['http', 'client', '--url', 'wss://127.0.0.1:1', '--upstream', 'blog.example.com=ftp://x'], /is not http:\/\/HOST/],
       [['http', 'client', '--url', 'wss://127.0.0.1:1'], /no upstream/],
+      [['http', 'server', '--http-max-head', '0'], /--http-max-head: "0" is not a number of KiB \(1-1024\)/],
       [['http', 'client', '--url', 'wss://127.0.0.1:1', '--upstream', 'http://127.0.0.1:3000', '--host-header', 'a b'], /--host-header: "a b" is not "rewrite" or a HOST\[:PORT\]/],
       [['tcp', 'client', '--upstream', '127.0.0.1', '--ports', '70000', '--url', 'wss://127.0.0.1:1'], /--ports: "70000" is not a port/],
       [['tcp', 'client', '--upstream', '127.0.0.1', '--port', '80'], /--url is required/],

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { HttpUpstream } from '../../src/engine/client/http-upstreams.js';
 import { parseHostHeader } from '../../src/engine/client/host-header.js';
-import { HttpFront } from '../../src/engine/server/http-front.js';
+import { HttpFront, type HttpFrontOptions } from '../../src/engine/server/http-front.js';
 import { cleanupAll, connectTo, controlGet, echoUpstream, freePort, readLine, startClient, startServer, testIdentity, track, waitFor } from '../helpers/engine-harness.js';
 import { describingUpstream, get } from '../helpers/http-upstream.js';
 
@@ -15,9 +15,9 @@ afterEach(cleanupAll);
 
 const up = (port: number, tls = false): HttpUpstream => ({ host: '127.0.0.1', port, tls });
 
-async function httpServer(opts: { domains?: string[] } = {}) {
+async function httpServer(opts: Omit<HttpFrontOptions, 'port'> = {}) {
   const httpPort = await freePort();
-  const srv = await startServer({ http: new HttpFront({ addr: '127.0.0.1', port: httpPort, domains: opts.domains }) });
+  const srv = await startServer({ http: new HttpFront({ addr: '127.0.0.1', ...opts, port: httpPort }) });
   return { ...srv, httpPort };
 }
 
@@ -178,6 +178,45 @@ describe('inlets http server and client', () => {
     }
     expect((await get(srv.httpPort, 'blog.example.test')).status).toBe(200);
     expect(reached).toBe(1);
+  });
+
+  it('public limits: a head over --http-max-head gets 431, a late head 408, a stalled body is closed after --idle-timeout', async () => {
+    const srv = await httpServer({ maxHeadBytes: 8 * 1024, headTimeoutMs: 600, idleTimeoutMs: 800 });
+    let bodyStalled = false;
+    const a = await describingUpstream('a', (req) => (req.url === '/stall' && (bodyStalled = true), false));
+    await client(srv, [['blog.example.test', up(a.port)]]);
+    /** Writes `text` on a new connection; what came back and how long until the server closed it. */
+    const exchange = async (text: string, trickle = false) => {
+      const sock = await connectTo(srv.httpPort);
+      const started = Date.now();
+      let reply = '';
+      const closed = new Promise<number>((r) => sock.on('data', (c) => (reply += c)).on('close', () => r(Date.now() - started)).on('error', () => {}));
+      if (trickle) {
+        for (const ch of text) {
+          if (sock.destroyed) break;
+          sock.write(ch);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } else sock.write(text);
+      const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 10_000))]);
+      sock.destroy();
+      return { reply, ms };
+    };
+    const big = `GET / HTTP/1.1\r\nHost: blog.example.test\r\nX-Big: ${'x'.repeat(10 * 1024)}\r\n\r\n`;
+    const refused = await exchange(big);
+    expect(refused.reply).toMatch(/^HTTP\/1\.1 431 /);
+    const fits = await get(srv.httpPort, 'blog.example.test', '/', { headers: { 'x-big': 'y'.repeat(6 * 1024) } });
+    expect(fits.status).toBe(200);
+    const late = await exchange('GET / HTTP/1.1\r\nHost: blog.example.test\r\nX-Slow: ' + 'z'.repeat(40), true);
+    expect(late.reply).toMatch(/^HTTP\/1\.1 408 /);
+    expect(late.ms).toBeGreaterThan(400);
+    expect(late.ms).toBeLessThan(5_000);
+    const stalled = await exchange('POST /stall HTTP/1.1\r\nHost: blog.example.test\r\nContent-Length: 1000\r\n\r\npartial');
+    expect(bodyStalled).toBe(true);
+    expect(stalled.ms).toBeGreaterThan(600);
+    expect(stalled.ms).toBeLessThan(5_000);
+    const garbage = await exchange('NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage.reply).toMatch(/^HTTP\/1\.1 400 /);
   });
 
   it('spreads one host over two clients round robin and fails over when one leaves', async () => {

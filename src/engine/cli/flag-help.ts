@@ -41,6 +41,7 @@ export const FLAG_HELP: Record<string, string> = {
   'letsencrypt-ca': "trust this CA for the ACME server's own HTTPS (a private CA)",
   'renew-before': 'renew a certificate this many days before it expires (default 30; never in the first third of its life)',
   'http-head-timeout': 'public request head limit (default 10)',
+  'http-max-head': 'public request head size limit in KiB (default 16; beyond: 431)',
   'idle-timeout': 'close a public connection idle this long (default 120)',
   ports: 'public ports served by --upstream HOST, e.g. 80,443 (repeatable)',
   port: 'one such port (repeatable); http server: the public HTTP port (default 80)',

@@ -31,6 +31,7 @@ const HTTP_FLAGS = {
   'letsencrypt-ca': ['FILE'],
   'renew-before': ['DAYS'],
   'http-head-timeout': ['SECONDS'],
+  'http-max-head': ['KIB'],
   'idle-timeout': ['SECONDS'],
   'state-dir': ['DIR'],
 } as const;
@@ -51,6 +52,8 @@ export const httpMode: HttpCommandMode = {
     if (email !== undefined && !ACME_EMAIL.test(email)) throw new UsageError(`--letsencrypt-email: "${email}" is not an e-mail address`);
     const acmeOnly = ['letsencrypt-email', 'letsencrypt-issuer', 'letsencrypt-url', 'letsencrypt-ca', 'renew-before'].filter((k) => v[k as keyof typeof v] !== undefined);
     if (!domains.length && acmeOnly.length) throw new UsageError(`--${acmeOnly[0]} needs --letsencrypt-domain`);
+    const head = one('http-max-head');
+    if (head !== undefined && !(/^\d+$/.test(head) && +head >= 1 && +head <= 1024)) throw new UsageError(`--http-max-head: "${head}" is not a number of KiB (1-1024)`);
     const days = one('renew-before');
     if (days !== undefined && !(+days > 0 && +days <= 3650)) throw new UsageError(`--renew-before: "${days}" is not a number of days (1-3650)`);
     const ca = one('letsencrypt-ca') && (await readFlagFile('letsencrypt-ca', one('letsencrypt-ca')!));
@@ -66,6 +69,7 @@ export const httpMode: HttpCommandMode = {
         domains,
         certStatus: certs && (() => certs.status()),
         headTimeoutMs: secondsFlag(one('http-head-timeout'), 'http-head-timeout'),
+        maxHeadBytes: head ? +head * 1024 : undefined,
         idleTimeoutMs: secondsFlag(one('idle-timeout'), 'idle-timeout'),
       }),
       start: () => certs?.start(),

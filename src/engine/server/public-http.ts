@@ -4,7 +4,7 @@
  * bodies streamed both ways with backpressure (nothing is buffered whole); websocket upgrades are
  * spliced through. Node's own HTTP parser holds the limits: head size and time, idle sockets.
  */
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { SecureContext } from 'node:tls';
 import type { Socket } from 'node:net';
@@ -27,6 +27,8 @@ export interface PublicHttpOptions {
   /** A request head must arrive within this (default 10 s); a socket idle this long closes (default 120 s). */
   headTimeoutMs?: number;
   idleTimeoutMs?: number;
+  /** The largest request head, in bytes (default 16 KiB, Node's): beyond it, 431. */
+  maxHeadBytes?: number;
   /** A stream to a client serving `host`, or the status to answer: 404 unknown host, 503 nobody serves it now. */
   open(host: string, meta: Record<string, unknown>): MuxStream | 404 | 503;
   /** Called once per finished request, for the RED metrics. */
@@ -74,7 +76,11 @@ export class PublicHttp {
 
   async start(): Promise<void> {
     const o = this.opts;
-    const limits = { headersTimeout: o.headTimeoutMs ?? 10_000, requestTimeout: 0, keepAliveTimeout: 30_000 };
+    const head = o.headTimeoutMs ?? 10_000;
+    const idle = o.idleTimeoutMs ?? 120_000;
+    // Node looks for late heads every connectionsCheckingInterval (30 s by default): a 10 s limit
+    // would hold for up to 40 s. Between requests, a kept-alive connection waits 30 s at most.
+    const limits = { headersTimeout: head, connectionsCheckingInterval: Math.min(1000, head / 2), requestTimeout: 0, keepAliveTimeout: Math.min(30_000, idle), maxHeaderSize: o.maxHeadBytes ?? 16_384 };
     const plain = createServer(limits);
     this.#listen(plain, false);
     await listen(plain, o.port, o.addr);
@@ -92,10 +98,16 @@ export class PublicHttp {
 
   #listen(server: Server, tls: boolean): void {
     this.#servers.push(server);
-    server.timeout = this.opts.idleTimeoutMs ?? 120_000;
+    server.timeout = this.opts.idleTimeoutMs ?? 120_000; // a socket silent this long (a stalled body) closes
     server.on('request', (req, res) => this.#request(req, res, tls));
     server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket as Socket, head, tls));
-    server.on('clientError', (_e, socket) => socket.destroy());
+    // A request that breaks a limit or the syntax gets its status, then the connection closes.
+    server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+      const status = e.code === 'HPE_HEADER_OVERFLOW' ? 431 : e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      // (a small write goes to the kernel at once; an answer already under way is not cut into)
+      if (socket.writable && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.destroy();
+    });
   }
 
   #request(req: IncomingMessage, res: ServerResponse, tls: boolean): void {
