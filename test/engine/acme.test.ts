@@ -64,7 +64,10 @@ describe('ACME with pebble', () => {
     expect(plain.status).toBe(308);
     expect(plain.headers.location).toBe(`https://${DOMAIN}:${t.tlsPort}/x?y=1`);
     for (const f of ['acme-account.key', `${DOMAIN}.crt`, `${DOMAIN}.key`]) expect((statSync(join(t.stateDir, f)).mode & 0o777).toString(8), f).toBe('600');
-    expect(t.srv.server.status().certificates).toEqual([{ domain: DOMAIN, state: 'issued', expiresAt: expect.any(String) }]);
+    const [cert] = t.srv.server.status().certificates!;
+    expect(cert).toEqual({ domain: DOMAIN, state: 'issued', expiresAt: expect.any(String), renewsAt: expect.any(String) });
+    // pebble's certificates last years: renewal starts 30 days (the default) before expiry
+    expect(Date.parse(cert.expiresAt!) - Date.parse(cert.renewsAt!)).toBe(30 * 864e5);
     const again = new CertManager({ domains: [DOMAIN], directoryUrl: 'https://127.0.0.1:9/dir', stateDir: t.stateDir });
     track(() => again.stop());
     again.start();

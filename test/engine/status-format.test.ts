@@ -43,6 +43,31 @@ describe('inlets status output', () => {
     );
   });
 
+  it('shows each certificate: issued with expiry and renewal, a failing renewal, an error, waiting', () => {
+    const text = formatStatus(
+      {
+        version: '1',
+        mode: 'http',
+        hostname: 'h',
+        startedAt: '2025-01-02T03:04:00Z',
+        clients: [],
+        ports: [],
+        hosts: [],
+        certificates: [
+          { domain: 'a.example.com', state: 'issued', expiresAt: '2025-04-01T00:00:00.000Z', renewsAt: '2025-03-02T00:00:00.000Z' },
+          { domain: 'b.example.com', state: 'issued', expiresAt: '2025-01-20T00:00:00.000Z', renewsAt: '2024-12-21T00:00:00.000Z', lastError: 'ACME order failed: HTTP 500', nextAttemptAt: '2025-01-02T03:05:00.000Z' },
+          { domain: 'c.example.com', state: 'error', lastError: 'ACME authorization of c.example.com is invalid', nextAttemptAt: '2025-01-02T03:04:20.000Z' },
+          { domain: 'd.example.com', state: 'waiting' },
+        ],
+      },
+      now,
+    );
+    expect(text).toContain('certificate a.example.com: issued, expires 2025-04-01T00:00:00.000Z, renews from 2025-03-02T00:00:00.000Z\n');
+    expect(text).toContain('certificate b.example.com: issued, expires 2025-01-20T00:00:00.000Z, renews from 2024-12-21T00:00:00.000Z; renewal failed: ACME order failed: HTTP 500; next attempt 2025-01-02T03:05:00.000Z\n');
+    expect(text).toContain('certificate c.example.com: error, ACME authorization of c.example.com is invalid; next attempt 2025-01-02T03:04:20.000Z\n');
+    expect(text).toContain('certificate d.example.com: waiting, waiting for DNS or the CA\n');
+  });
+
   it('says when no client is connected', () => {
     const text = formatStatus({ version: '1', mode: 'tcp', hostname: 'h', startedAt: '2025-01-02T03:04:00Z', clients: [], ports: [] }, now);
     expect(text).toContain('ports: none');

@@ -124,7 +124,7 @@ export class CertManager {
     const [from, to] = [Date.parse(x.validFrom), Date.parse(x.validTo)];
     d.renewAt = Math.max(to - (this.opts.renewBeforeMs ?? 30 * 864e5), from + (to - from) / 3);
     d.ctx = createSecureContext({ cert, key });
-    d.info = { domain: name, state: 'issued', expiresAt: new Date(to).toISOString() };
+    d.info = { domain: name, state: 'issued', expiresAt: new Date(to).toISOString(), renewsAt: new Date(d.renewAt).toISOString() };
   }
 
   async #load(name: string, d: Domain): Promise<void> {

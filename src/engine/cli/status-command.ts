@@ -26,7 +26,13 @@ export function formatStatus(st: ServerStatus, now = Date.now()): string {
   ];
   if (st.hosts) lines.push(`hosts: ${st.hosts.map((h) => `${h.host} → ${h.clients.join(', ')}`).join('; ') || 'none'}`);
   for (const c of st.certificates ?? []) {
-    const detail = c.state === 'issued' ? `expires ${c.expiresAt}` : c.state === 'error' ? `${c.lastError}; next attempt ${c.nextAttemptAt}` : 'waiting for DNS or the CA';
+    const retry = `${c.lastError}; next attempt ${c.nextAttemptAt}`;
+    const detail =
+      c.state === 'issued'
+        ? `expires ${c.expiresAt}${c.renewsAt ? `, renews from ${c.renewsAt}` : ''}${c.lastError ? `; renewal failed: ${retry}` : ''}`
+        : c.state === 'error'
+          ? retry
+          : 'waiting for DNS or the CA';
     lines.push(`certificate ${c.domain}: ${c.state}, ${detail}`);
   }
   lines.push('');

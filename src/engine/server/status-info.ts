@@ -18,6 +18,8 @@ export interface CertificateInfo {
   /** waiting: no certificate yet (DNS not pointing here, or the CA still checking). */
   state: 'waiting' | 'issued' | 'error';
   expiresAt?: string;
+  /** When renewal starts (issued only); a failing renewal adds lastError while it stays issued. */
+  renewsAt?: string;
   lastError?: string;
   nextAttemptAt?: string;
 }
