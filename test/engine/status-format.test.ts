@@ -44,14 +44,11 @@ describe('inlets status output', () => {
   });
 
   it('shows each certificate: issued with expiry and renewal, a failing renewal, an error, waiting', () => {
+    const idle = { version: '1', hostname: 'h', startedAt: '2025-01-02T03:04:00Z', clients: [], ports: [] };
     const text = formatStatus(
       {
-        version: '1',
+        ...idle,
         mode: 'http',
-        hostname: 'h',
-        startedAt: '2025-01-02T03:04:00Z',
-        clients: [],
-        ports: [],
         hosts: [],
         certificates: [
           { domain: 'a.example.com', state: 'issued', expiresAt: '2025-04-01T00:00:00.000Z', renewsAt: '2025-03-02T00:00:00.000Z' },
