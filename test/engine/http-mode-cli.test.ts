@@ -16,14 +16,14 @@ afterEach(cleanupAll);
 const DOMAIN = 'app.example.test';
 
 describe('inlets http server and client (CLI)', () => {
-  it('the exit node build gets a certificate from pebble and serves a request through the client; status shows it', async () => {
+  it('the exit node build gets a certificate from pebble and serves a request through the client; status shows it; --renew-before forces renewal', async () => {
     const [httpPort, tlsPort, controlPort] = [await freePort(), await freePort(), await freePort()];
     const pebble = await startPebble(httpPort);
     const dir = await tempDir();
     const id = testIdentity();
     for (const [f, text] of [['ca.pem', pebble.ca], ['tls.crt', id.certPem], ['tls.key', id.keyPem]]) writeFileSync(join(dir, f), text, { mode: 0o600 });
     const token = randomToken();
-    const server = spawn(process.execPath, [join(ROOT, 'dist/inlets-server-http.mjs'), 'http', 'server', '--token-env', 'T', '--control-addr', '127.0.0.1', '--control-port', String(controlPort), '--data-addr', '127.0.0.1', '--port', String(httpPort), '--tls-port', String(tlsPort), '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--state-dir', join(dir, 'state'), '--letsencrypt-domain', DOMAIN, '--letsencrypt-url', pebble.directoryUrl, '--letsencrypt-ca', join(dir, 'ca.pem')], { env: { T: token, PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(process.execPath, [join(ROOT, 'dist/inlets-server-http.mjs'), 'http', 'server', '--token-env', 'T', '--control-addr', '127.0.0.1', '--control-port', String(controlPort), '--data-addr', '127.0.0.1', '--port', String(httpPort), '--tls-port', String(tlsPort), '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--state-dir', join(dir, 'state'), '--letsencrypt-domain', DOMAIN, '--letsencrypt-url', pebble.directoryUrl, '--letsencrypt-ca', join(dir, 'ca.pem'), '--renew-before', '3650'], { env: { T: token, PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     server.stderr!.on('data', (d) => (log += d));
     track(() => new Promise<void>((r) => (server.exitCode !== null ? r() : (server.once('exit', () => r()), server.kill()))));
@@ -43,7 +43,11 @@ describe('inlets http server and client (CLI)', () => {
     expect(await status.exited).toBe(0);
     expect(status.stdout()).toMatch(/inlets .* \(http\)/);
     expect(status.stdout()).toMatch(/hosts: app\.example\.test → /);
-    expect(status.stdout()).toMatch(/certificate app\.example\.test: issued, expires \d{4}-/);
+    expect(status.stdout()).toMatch(/certificate app\.example\.test: issued, expires \d{4}-\S+, renews from \d{4}-/);
+    // A 10-year window on pebble's 5-year certificates: renewed (10 s after the first), without a restart.
+    await waitFor(() => (log.match(/certificate for app\.example\.test issued/g) ?? []).length >= 2, `a renewal (server log:\n${log})`, 60_000, 200);
+    expect(log).toMatch(/renewal window is longer than its life/);
+    expect(server.exitCode).toBeNull();
     expect(log).not.toContain(token);
   });
 });

@@ -48,9 +48,10 @@ export interface CertManagerOptions {
   rehearsal?: AcmeDirectory | null;
   stateDir: string;
   /**
-   * Renew this long before expiry, in ms (default 30 days), but never in the first third of a
-   * certificate's life: a window longer than the lifetime (short-lived certificates, a large
-   * --renew-before) must not re-order in a loop.
+   * Renew this long before expiry, in ms. Default: 30 days, or the last third of a certificate's
+   * life when that is shorter (short-lived certificates). A window given here is taken as it is,
+   * so a test can force renewal; even then a certificate is re-ordered at most every
+   * MIN_RENEW_GAP_MS after the last one was obtained.
    */
   renewBeforeMs?: number;
   /** Look at each certificate again at least this often, in ms (default 12 h). */
@@ -73,6 +74,9 @@ interface Domain {
   failures: number;
   timer?: NodeJS.Timeout;
 }
+
+/** The shortest time between obtaining a certificate and re-ordering it: a window longer than the life must not loop. */
+const MIN_RENEW_GAP_MS = 10_000;
 
 /** setTimeout takes at most 2^31-1 ms. */
 const MAX_TIMER = 2 ** 31 - 1;
@@ -119,10 +123,13 @@ export class CertManager {
     return [join(this.opts.stateDir, `${name}.crt`), join(this.opts.stateDir, `${name}.key`)];
   }
 
-  #use(name: string, d: Domain, cert: string, key: string): void {
+  /** @param obtainedAt when it was issued here (0: loaded from the state directory) */
+  #use(name: string, d: Domain, cert: string, key: string, obtainedAt = 0): void {
     const x = new X509Certificate(cert);
     const [from, to] = [Date.parse(x.validFrom), Date.parse(x.validTo)];
-    d.renewAt = Math.max(to - (this.opts.renewBeforeMs ?? 30 * 864e5), from + (to - from) / 3);
+    const window = this.opts.renewBeforeMs ?? Math.min(30 * 864e5, (to - from) / 3);
+    if (window >= to - from) this.#log.warn(`certificate for ${name}: the renewal window is longer than its life, so it is renewed every time (${MIN_RENEW_GAP_MS / 1000} s apart at least)`);
+    d.renewAt = Math.max(to - window, obtainedAt + MIN_RENEW_GAP_MS);
     d.ctx = createSecureContext({ cert, key });
     d.info = { domain: name, state: 'issued', expiresAt: new Date(to).toISOString(), renewsAt: new Date(d.renewAt).toISOString() };
   }
@@ -179,7 +186,7 @@ export class CertManager {
         const [c, k] = this.#paths(name);
         await writeFileAtomic(k, keyPem, 0o600);
         await writeFileAtomic(c, cert, 0o600);
-        this.#use(name, d, cert, keyPem);
+        this.#use(name, d, cert, keyPem, Date.now());
         d.failures = 0;
         this.#log.info(`certificate for ${name} issued, valid until ${d.info.expiresAt}`);
         return this.#run(name, d);

@@ -39,7 +39,7 @@ export const FLAG_HELP: Record<string, string> = {
   'letsencrypt-issuer': "Let's Encrypt's prod or staging directory (default prod)",
   'letsencrypt-url': 'any other ACME directory URL (another CA, a test CA)',
   'letsencrypt-ca': "trust this CA for the ACME server's own HTTPS (a private CA)",
-  'renew-before': 'renew a certificate this many days before it expires (default 30; never in the first third of its life)',
+  'renew-before': 'renew a certificate this many days before it expires (default 30,\nor the last third of a shorter life; re-ordered 10 s apart at least)',
   'http-head-timeout': 'public request head limit (default 10)',
   'http-max-head': 'public request head size limit in KiB (default 16; beyond: 431)',
   'idle-timeout': 'close a public connection idle this long (default 120)',
