@@ -178,6 +178,25 @@ describe('ACME with pebble', () => {
     expect(rehearsalFor(LETSENCRYPT.staging)).toBeUndefined();
   });
 
+  it('a rehearsal CA that cannot be reached does not stop the real one', async () => {
+    const httpPort = await freePort();
+    const real = await startPebble(httpPort);
+    const asked: string[] = [];
+    const logger = { ...silentLogger, info: (m: string) => void (/^(requesting|rehearsing) /.test(m) && asked.push(m.split(' ')[0])) };
+    const certs = new CertManager({ domains: [DOMAIN], directoryUrl: real.directoryUrl, ca: real.ca, rehearsal: { url: `https://127.0.0.1:${await freePort()}/dir` }, stateDir: await tempDir(), retryMinMs: 300, retryMaxMs: 300, logger });
+    track(() => certs.stop());
+    certs.start();
+    await waitFor(() => asked.length >= 1 && certs.status()[0].state === 'error', 'the first failure', 60_000, 50);
+    const answers = createServer((req, res) => {
+      const key = certs.challenge((req.url ?? '').split('/').pop() ?? '');
+      res.writeHead(key ? 200 : 404).end(key || '');
+    });
+    await new Promise<void>((r) => answers.listen(httpPort, '127.0.0.1', r));
+    track(() => new Promise<void>((r) => answers.close(() => r())));
+    await waitFor(() => certs.status()[0].state === 'issued', 'the certificate', 60_000, 50);
+    expect(asked.slice(-2)).toEqual(['rehearsing', 'requesting']);
+  });
+
   it('a challenge that fails validation reports pebble\'s problem detail', async () => {
     const httpPort = await freePort(); // nothing answers HTTP-01 here
     const pebble = await startPebble(httpPort);

@@ -38,8 +38,11 @@ const retryAfter = (v: unknown): number | undefined => {
   return ms > 0 ? ms : undefined;
 };
 
-/** An ACME request the server refused; `retryAfterMs` is its Retry-After (rate limits, RFC 8555 §6.6). */
-export type AcmeFailure = TunnelError & { retryAfterMs?: number };
+/**
+ * An ACME request the server refused; `retryAfterMs` is its Retry-After (rate limits, RFC 8555
+ * §6.6); `invalid` marks an authorization the CA checked and found invalid (the domain's fault).
+ */
+export type AcmeFailure = TunnelError & { retryAfterMs?: number; invalid?: boolean };
 
 const fail = (what: string, r: Reply): AcmeFailure => {
   let detail = `HTTP ${r.status}`;
@@ -154,7 +157,7 @@ export class AcmeClient {
         const end = await this.#poll(authzUrl, 'authorization');
         if (end.status !== 'valid') {
           const e = (end.challenges as { error?: { type?: string; detail?: string } }[]).find((x) => x.error)?.error;
-          throw new TunnelError('ACME_FAILED', `ACME authorization of ${authz.identifier?.value} is ${end.status}${e ? `: ${e.type}: ${e.detail}` : ''}`);
+          throw Object.assign(new TunnelError('ACME_FAILED', `ACME authorization of ${authz.identifier?.value} is ${end.status}${e ? `: ${e.type}: ${e.detail}` : ''}`), { invalid: true });
         }
       } finally {
         done(ch.token);

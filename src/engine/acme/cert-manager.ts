@@ -179,7 +179,12 @@ export class CertManager {
         if (d.failures && rehearsal) {
           const host = new URL(rehearsal.url).host;
           this.#log.info(`rehearsing the certificate for ${name} at ${host} (the last attempt failed)`);
-          await this.#order(rehearsal, name).catch((e: AcmeFailure) => Promise.reject(Object.assign(e, { message: `rehearsal at ${host}: ${e.message}` })));
+          // Only a failed validation stops the attempt: a rehearsal CA that is down or busy must
+          // not keep the real one from issuing.
+          await this.#order(rehearsal, name).catch((e: AcmeFailure) => {
+            if (e.invalid) throw Object.assign(e, { message: `rehearsal at ${host}: ${e.message}` });
+            this.#log.warn(`certificate for ${name}: the rehearsal at ${host} could not be run (${e.message}); going on`);
+          });
         }
         this.#log.info(`requesting a certificate for ${name} from ${new URL(this.opts.directoryUrl).host}`);
         const { cert, keyPem } = await this.#order({ url: this.opts.directoryUrl, ca: this.opts.ca }, name);
