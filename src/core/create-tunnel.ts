@@ -20,7 +20,7 @@ import { cannotHaveReachedCloud } from './reachability.js';
 import { asProviderError, formatDuration, poll, retryCall } from './poller.js';
 import type { Progress } from './progress.js';
 import type { CreateRequest, Host, HostRef, Provider, ProviderDescription } from './provider.js';
-import { waitUntilReady, type ServerStatus } from './readiness.js';
+import { waitUntilReady, type ReadinessOptions, type ServerStatus } from './readiness.js';
 import type { StateStore, TunnelRecord } from './state-store.js';
 
 export interface PlanInput {
@@ -202,26 +202,8 @@ export async function createTunnel(plan: TunnelPlan, provider: Provider, store: 
     const activeMs = Date.now() - started - apiMs;
     progress.succeed(`VM active at ${ref.ip} after ${formatDuration(activeMs)}`);
 
-    if (plan.stagedServer) {
-      phase = 'delivering the server to the node';
-      progress.start(`Delivering the server (${plan.stagedServer.length} bytes) to ${ref.ip}:${record.controlPort}`);
-      await deliverServer({
-        ip: ref.ip!,
-        controlPort: record.controlPort,
-        token: record.token,
-        pin: record.pin,
-        bytes: plan.stagedServer,
-        timeoutMs: Math.max(deadline - Date.now(), 1),
-        intervalMs: options.pollMs,
-        signal: options.signal,
-        onWait: ({ detail, delayMs }) => progress.update(`${detail ?? 'not yet'}; next attempt in ${formatDuration(delayMs)}`),
-      });
-      progress.succeed('The node took its server (SHA-256 pinned in its user-data)');
-    }
-
-    phase = 'waiting for the tunnel server to answer';
-    progress.start(`Waiting for the tunnel server on ${ref.ip}:${record.controlPort}`);
-    const server = await waitUntilReady({
+    /** Where the node's control plane is and how long to keep at it, for delivery and readiness alike. */
+    const atNode = (next: string): ReadinessOptions => ({
       ip: ref.ip!,
       controlPort: record.controlPort,
       token: record.token,
@@ -229,8 +211,19 @@ export async function createTunnel(plan: TunnelPlan, provider: Provider, store: 
       timeoutMs: Math.max(deadline - Date.now(), 1),
       intervalMs: options.pollMs,
       signal: options.signal,
-      onWait: ({ detail, delayMs }) => progress.update(`${detail ?? 'not yet'}; next check in ${formatDuration(delayMs)}`),
+      onWait: ({ detail, delayMs }) => progress.update(`${detail ?? 'not yet'}; next ${next} in ${formatDuration(delayMs)}`),
     });
+
+    if (plan.stagedServer) {
+      phase = 'delivering the server to the node';
+      progress.start(`Delivering the server (${plan.stagedServer.length} bytes) to ${ref.ip}:${record.controlPort}`);
+      await deliverServer({ ...atNode('attempt'), bytes: plan.stagedServer });
+      progress.succeed('The node took its server (SHA-256 pinned in its user-data)');
+    }
+
+    phase = 'waiting for the tunnel server to answer';
+    progress.start(`Waiting for the tunnel server on ${ref.ip}:${record.controlPort}`);
+    const server = await waitUntilReady(atNode('check'));
     const ready = await store.patch(record.name, { status: 'ready' });
     const readyMs = Date.now() - started - apiMs - activeMs;
     progress.succeed(`Tunnel server ${server.version} answered after ${formatDuration(readyMs)}`);

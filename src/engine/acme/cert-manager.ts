@@ -86,10 +86,12 @@ export class CertManager {
   readonly #challenges = new Map<string, string>();
   readonly #log: Logger;
   readonly #clients = new Map<string, Promise<AcmeClient>>();
+  readonly #rehearsal: AcmeDirectory | null | undefined;
   #accountKey?: Promise<string>;
   #stopped = false;
 
   constructor(readonly opts: CertManagerOptions) {
+    this.#rehearsal = opts.rehearsal === undefined ? rehearsalFor(opts.directoryUrl) : opts.rehearsal;
     this.#log = opts.logger ?? silentLogger;
     for (const domain of opts.domains) this.#d.set(domain, { info: { domain, state: 'waiting' }, failures: 0 });
   }
@@ -175,7 +177,7 @@ export class CertManager {
       wait = Math.min(renewAt - Date.now(), this.opts.checkIntervalMs ?? 12 * 36e5);
     } else {
       try {
-        const rehearsal = this.opts.rehearsal === undefined ? rehearsalFor(this.opts.directoryUrl) : this.opts.rehearsal;
+        const rehearsal = this.#rehearsal;
         if (d.failures && rehearsal) {
           const host = new URL(rehearsal.url).host;
           this.#log.info(`rehearsing the certificate for ${name} at ${host} (the last attempt failed)`);
